@@ -1,0 +1,1 @@
+"""The conversation engine: the turn loop, routing, tool mocks and templating."""

@@ -1,0 +1,144 @@
+"""The importer registry: a fixed detection order and selection by name.
+
+Auto-detection tries, in this order: retell_flow, retell_llm, vapi_assistant,
+vapi_squad, bland, telnyx, livekit (`.py`), xlsform (`.xlsx`), native. The first
+format whose signature matches wins; `agent_format:` (or `format=`) skips detection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import InputError, did_you_mean
+from ..models.graph import AgentGraph
+from ..yamlio import MAX_FILE_BYTES, load_data_file, parse_yaml, read_text
+from . import bland, livekit, native, retell_flow, retell_llm, telnyx, vapi, xlsform
+
+Payload = Literal["data", "text", "bytes"]
+
+
+@dataclass(frozen=True)
+class Format:
+    """One importable format: what it reads, how it is recognised, how it loads."""
+
+    name: str
+    description: str
+    payload: Payload
+    detect: Callable[[Any], bool]
+    load: Callable[[Any, str | Path | None], AgentGraph]
+
+
+FORMATS: tuple[Format, ...] = (
+    Format("retell_flow", "Retell conversation flow (plain or conversationFlow wrapper)", "data", retell_flow.detect, retell_flow.load),
+    Format("retell_llm", "Retell LLM (plain or retellLlmData wrapper)", "data", retell_llm.detect, retell_llm.load),
+    Format("vapi_assistant", "VAPI assistant", "data", vapi.detect_assistant, vapi.load_assistant),
+    Format("vapi_squad", "VAPI squad", "data", vapi.detect_squad, vapi.load_squad),
+    Format("bland", "Bland pathway or single-prompt agent", "data", bland.detect, bland.load),
+    Format("telnyx", "Telnyx AI assistant", "data", telnyx.detect, telnyx.load),
+    Format("livekit", "LiveKit Agents Python file (parsed, never executed)", "text", livekit.detect, livekit.load),
+    Format("xlsform", "XLSForm survey workbook (.xlsx)", "bytes", xlsform.detect, xlsform.load),
+    Format("native", "pytest-voicetest graph IR (JSON or YAML)", "data", native.detect, native.load),
+)
+BY_NAME = {f.name: f for f in FORMATS}
+ALIASES = {"retell": "retell_flow", "vapi": "vapi_assistant", "custom": "native", "json": "native", "yaml": "native"}
+
+
+def get_format(name: str) -> Format:
+    """A format by name (hyphens and a few aliases accepted); unknown names are clear errors."""
+    key = name.strip().lower().replace("-", "_")
+    key = ALIASES.get(key, key)
+    if key not in BY_NAME:
+        raise InputError(
+            f"unknown agent format '{name}'{did_you_mean(key, [*BY_NAME, *ALIASES])}",
+            field="agent_format",
+            fix="use auto or one of: " + ", ".join(BY_NAME),
+        )
+    return BY_NAME[key]
+
+
+def _payload_kind(filename: str | None) -> Payload:
+    suffix = Path(filename or "").suffix.lower()
+    return {".py": "text", ".xlsx": "bytes", ".xlsm": "bytes"}.get(suffix, "data")
+
+
+def _decode(raw: bytes, kind: Payload, filename: str | None) -> Any:
+    if kind == "bytes":
+        return raw
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", source=filename, fix="upload UTF-8 JSON, YAML or Python") from None
+    return text if kind == "text" else parse_yaml(text, filename)
+
+
+def import_agent(
+    source: Mapping[str, Any] | str | Path | bytes,
+    *,
+    format: str = "auto",
+    filename: str | None = None,
+) -> AgentGraph:
+    """Import an agent from a config dict, a file path, or uploaded bytes with a filename."""
+    origin: str | Path | None = filename
+    if isinstance(source, Mapping):
+        kind: Payload = "data"
+        payload: Any = dict(source)
+    elif isinstance(source, bytes):
+        if len(source) > MAX_FILE_BYTES:
+            raise InputError("upload is larger than the 5 MB limit", source=filename)
+        kind = _payload_kind(filename)
+        payload = _decode(source, kind, filename)
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        origin = path
+        kind = _payload_kind(path.name)
+        if kind == "bytes":
+            if not path.is_file():
+                raise InputError("file not found", source=path, fix="check the path")
+            payload = path.read_bytes()
+        elif kind == "text":
+            payload = read_text(path)
+        else:
+            payload = load_data_file(path)
+    else:
+        raise InputError(
+            f"cannot import an agent from {type(source).__name__}",
+            fix="pass a dict, a path, or bytes with a filename",
+        )
+    if format != "auto":
+        chosen = get_format(format)
+        if chosen.payload != kind:
+            raise InputError(
+                f"format '{chosen.name}' reads {_describe(chosen.payload)}, not this file",
+                source=origin,
+                field="agent_format",
+                fix="use agent_format: auto or the matching file type",
+            )
+        return chosen.load(payload, origin)
+    for candidate in FORMATS:
+        if candidate.payload == kind and candidate.detect(payload):
+            return candidate.load(payload, origin)
+    raise InputError(
+        "not a recognised agent config",
+        source=origin,
+        fix="set agent_format to one of: " + ", ".join(BY_NAME),
+    )
+
+
+def _describe(payload: Payload) -> str:
+    return {"data": "JSON or YAML", "text": "Python (.py)", "bytes": "an .xlsx workbook"}[payload]
+
+
+_CACHE: dict[tuple[str, str, int, int], AgentGraph] = {}
+
+
+def load_agent_file(path: Path, format: str = "auto") -> AgentGraph:
+    """import_agent for a file, cached on path, size and modification time."""
+    stat = path.stat()
+    key = (str(path.resolve()), format, stat.st_mtime_ns, stat.st_size)
+    graph = _CACHE.get(key)
+    if graph is None:
+        graph = _CACHE[key] = import_agent(path, format=format)
+    return graph

@@ -1,0 +1,1 @@
+"""Judges: rule checks, path assertions, LLM metrics and the flow judge."""

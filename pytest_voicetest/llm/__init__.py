@@ -1,0 +1,1 @@
+"""Model access: the litellm client, the scripted provider, cassettes, model precedence."""

@@ -1,0 +1,328 @@
+"""One async call path to every model, through litellm (imported on first use).
+
+Retries 429, 5xx, timeouts, connection errors and malformed responses with capped
+exponential backoff and full jitter, honouring Retry-After; never retries other
+4xx. Every attempt is cut by `timeout` (the request is cancelled, not abandoned).
+Usage and cost are added to the client's `usage`. With a cassette, replay answers
+without importing litellm at all and record stores every exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import BudgetExceeded, LLMError, ScriptError, VoicetestError
+from ..models.results import Usage
+from ..redact import redact
+from .scripted import scripted_latency
+
+_litellm: Any = None
+_warm = False
+RETRYABLE_NAMES = {
+    "RateLimitError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError",
+    "APIConnectionError", "Timeout", "APITimeoutError", "APIResponseValidationError", "JSONDecodeError",
+}
+
+
+def litellm_module() -> Any:
+    """litellm, imported once, quiet, offline cost map, scripted provider registered."""
+    global _litellm
+    if _litellm is None:
+        os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+        os.environ.setdefault("LITELLM_LOG", "CRITICAL")
+        import logging
+
+        import litellm
+
+        from .scripted import register
+
+        litellm.suppress_debug_info = True
+        litellm.telemetry = False
+        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        register(litellm)
+        _litellm = litellm
+    return _litellm
+
+
+async def warm_up(litellm: Any) -> None:
+    """Send one request to a closed local port, once per process.
+
+    litellm imports about 500 modules lazily during its first HTTP call; doing that here
+    keeps the cost out of the first real call's timeout. The request fails at once.
+    """
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    try:
+        await litellm.acompletion(
+            model="openai/warm-up", messages=[{"role": "user", "content": "."}],
+            api_base="http://127.0.0.1:9/v1", api_key="warm-up", max_retries=0, num_retries=0, timeout=5,
+        )
+    except Exception:  # expected: connection refused
+        return
+
+
+def normalise_model(model: str) -> str:
+    """`scripted` alone means the default scripted model."""
+    return "scripted/default" if model == "scripted" else model
+
+
+def is_scripted(model: str | None) -> bool:
+    return bool(model) and (model == "scripted" or str(model).startswith("scripted/"))
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass
+class LLMRequest:
+    """What to ask a model. `context` carries engine facts for the scripted provider."""
+
+    role: str
+    kind: str
+    model: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+    repeat_index: int = 0
+
+    def key_material(self) -> dict[str, Any]:
+        """What identifies the request in a cassette (no context, no secrets)."""
+        material: dict[str, Any] = {
+            "model": self.model,
+            "messages": self.messages,
+            "tools": self.tools,
+            "tool_choice": self.tool_choice,
+            "params": self.params,
+        }
+        if self.repeat_index:
+            material["repeat"] = self.repeat_index
+        return material
+
+
+@dataclass
+class LLMReply:
+    content: str
+    tool_calls: list[ToolCall]
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    retries: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "content": self.content,
+            "tool_calls": [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in self.tool_calls],
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": self.cost_usd,
+            "latency_ms": self.latency_ms,
+            "retries": self.retries,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LLMReply:
+        return cls(
+            content=data.get("content") or "",
+            tool_calls=[ToolCall(**c) for c in data.get("tool_calls") or []],
+            prompt_tokens=int(data.get("prompt_tokens") or 0),
+            completion_tokens=int(data.get("completion_tokens") or 0),
+            cost_usd=float(data.get("cost_usd") or 0.0),
+            latency_ms=float(data.get("latency_ms") or 0.0),
+            retries=int(data.get("retries") or 0),
+        )
+
+
+@dataclass
+class ClientOptions:
+    timeout: float = 60.0
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 8.0
+    api_base: str | None = None
+
+
+class Gate:
+    """Checked before every model call; raises BudgetExceeded to stop spending."""
+
+    def check(self) -> None:
+        """Allow or refuse the next call."""
+
+    def spent(self, reply: LLMReply) -> None:
+        """Account for a finished call."""
+
+
+def classify(exc: BaseException) -> tuple[bool, float | None]:
+    """(retryable, retry-after seconds) for an exception raised by a model call."""
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return True, None
+    name = type(exc).__name__
+    status = getattr(exc, "status_code", None)
+    retry_after = None
+    headers = getattr(exc, "litellm_response_headers", None) or getattr(getattr(exc, "response", None), "headers", None)
+    if headers is not None:
+        try:
+            value = headers.get("retry-after")
+            retry_after = float(value) if value is not None else None
+        except (TypeError, ValueError):
+            retry_after = None
+    if name in {"Timeout", "APITimeoutError"}:
+        return True, None
+    if isinstance(status, int):
+        return (status == 429 or status >= 500), retry_after
+    return name in RETRYABLE_NAMES or isinstance(exc, json.JSONDecodeError), retry_after
+
+
+class LLMClient:
+    """Sends requests, retrying and accounting; optionally through a cassette."""
+
+    def __init__(
+        self,
+        options: ClientOptions | None = None,
+        cassette: Any = None,
+        gate: Gate | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.options = options or ClientOptions()
+        self.cassette = cassette
+        self.gate = gate or Gate()
+        self.sleep = sleep
+        self.rng = rng or random.Random(0)
+        self.usage = Usage()
+
+    async def complete(self, request: LLMRequest) -> LLMReply:
+        request.model = normalise_model(request.model)
+        scripted = is_scripted(request.model)
+        if self.cassette is not None and not scripted and self.cassette.replaying:
+            reply = self.cassette.replay(request)
+        else:
+            self.gate.check()
+            reply = await self._call_with_retries(request)
+            if self.cassette is not None and not scripted:
+                self.cassette.record(request, reply)
+        self.gate.spent(reply)
+        self.usage.add(
+            Usage(
+                calls=1,
+                prompt_tokens=reply.prompt_tokens,
+                completion_tokens=reply.completion_tokens,
+                cost_usd=reply.cost_usd,
+                retries=reply.retries,
+            )
+        )
+        return reply
+
+    async def _call_with_retries(self, request: LLMRequest) -> LLMReply:
+        if not is_scripted(request.model):
+            await warm_up(litellm_module())
+        started = time.perf_counter()
+        attempt = 0
+        while True:
+            try:
+                reply = await asyncio.wait_for(self._call_once(request), self.options.timeout)
+            except BudgetExceeded:
+                raise
+            except Exception as exc:  # litellm raises provider-specific types
+                if is_scripted(request.model):
+                    raise _script_error(exc) from None
+                retryable, retry_after = classify(exc)
+                if not retryable or attempt >= self.options.max_retries:
+                    raise LLMError(self._describe_failure(request, exc, attempt)) from None
+                delay = min(self.options.backoff_cap, self.options.backoff_base * 2**attempt)
+                delay = self.rng.uniform(0, delay)
+                if retry_after is not None:
+                    delay = max(delay, min(retry_after, self.options.backoff_cap))
+                attempt += 1
+                await self.sleep(delay)
+                continue
+            reply.retries = attempt
+            if is_scripted(request.model):
+                reply.latency_ms = scripted_latency(request.context, request.kind)
+            else:
+                reply.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            return reply
+
+    def _describe_failure(self, request: LLMRequest, exc: BaseException, attempt: int) -> str:
+        kind = "timed out" if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) else type(exc).__name__
+        detail = str(exc).split("\n")[0][:300]
+        hint = ""
+        if type(exc).__name__ == "AuthenticationError":
+            hint = " (set the provider's API key, e.g. OPENAI_API_KEY)"
+        tries = f" after {attempt + 1} attempts" if attempt else ""
+        return redact(f"{request.role} model {request.model} failed{tries}: {kind}: {detail}{hint}")
+
+    async def _call_once(self, request: LLMRequest) -> LLMReply:
+        litellm = litellm_module()
+        kwargs: dict[str, Any] = dict(request.params)
+        if request.tools:
+            kwargs["tools"] = request.tools
+            # Our tools are plain functions, never MCP servers: skip litellm's MCP gateway
+            # check, which would import the optional `mcp` package.
+            kwargs["_skip_mcp_handler"] = True
+            if request.tool_choice is not None:
+                kwargs["tool_choice"] = request.tool_choice
+        if is_scripted(request.model):
+            kwargs["metadata"] = {"voicetest": request.context | {"kind": request.kind}}
+        elif self.options.api_base:
+            kwargs["api_base"] = self.options.api_base
+        response = await litellm.acompletion(
+            model=request.model,
+            messages=request.messages,
+            timeout=self.options.timeout,
+            max_retries=0,
+            num_retries=0,
+            drop_params=True,
+            **kwargs,
+        )
+        return _reply_from_response(litellm, response)
+
+
+def _script_error(exc: BaseException) -> VoicetestError:
+    """The ScriptError litellm wrapped, or the failure described; scripted calls never retry."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ScriptError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return ScriptError(f"scripted model failed: {type(exc).__name__}: {str(exc)[:300]}")
+
+
+def _reply_from_response(litellm: Any, response: Any) -> LLMReply:
+    choice = response.choices[0]
+    message = choice.message
+    tool_calls = [
+        ToolCall(id=str(call.id or f"call_{i}"), name=call.function.name or "", arguments=call.function.arguments or "")
+        for i, call in enumerate(message.tool_calls or [])
+    ]
+    usage = getattr(response, "usage", None)
+    hidden = getattr(response, "_hidden_params", {}) or {}
+    cost = hidden.get("response_cost")
+    if cost is None:
+        try:
+            cost = litellm.completion_cost(completion_response=response)
+        except Exception:  # unknown model price: cost stays 0
+            cost = 0.0
+    return LLMReply(
+        content=message.content or "",
+        tool_calls=tool_calls,
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        cost_usd=float(cost or 0.0),
+    )

@@ -1,0 +1,202 @@
+"""The `scripted/...` litellm provider: deterministic answers from a test's `script:`.
+
+The engine sends, with each request, the script and where the call stands (`kind`,
+the per-kind `index`, how many caller lines came before, the node, the edge tools).
+`respond` is a pure function of that context:
+
+- agent: each agent step becomes up to two responses, first its `tools` calls, then
+  its text with the edge to `goto` and/or the end-call tool; a step must be asked for
+  after as many caller lines as precede it in the script, or it is a ScriptError;
+- simulator: the caller steps in order; when they run out the caller hangs up;
+- extract / function: the `extract` and `function_args` values in order;
+- judge: `script.judge[criterion]` (or `"*"`), with `flaky: {fail, of, seed}` failing a
+  seeded `fail` of every `of` repeats; flow: `script.flow_violations`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from ..errors import ScriptError
+
+PROVIDER = "scripted"
+
+
+def _caller_steps(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [t for t in turns if t.get("user") is not None or t.get("hangup")]
+
+
+def agent_responses(turns: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+    """(caller lines before, step, response) for every agent response the script holds."""
+    responses = []
+    callers = 0
+    for step in turns:
+        if step.get("user") is not None or step.get("hangup"):
+            callers += 1
+            continue
+        if step.get("tools"):
+            calls = [{"name": c["name"], "arguments": c.get("arguments") or {}} for c in step["tools"]]
+            responses.append((callers, step, {"content": "", "calls": calls}))
+        if step.get("agent") is not None or step.get("goto") or step.get("end"):
+            responses.append((callers, step, {"content": step.get("agent") or "", "goto": step.get("goto"), "end": step.get("end")}))
+    return responses
+
+
+def _tool_call(index: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    return {"id": f"call_{index}", "name": name, "arguments": json.dumps(arguments, sort_keys=True)}
+
+
+def _failing_repeats(flaky: dict[str, int]) -> set[int]:
+    of = int(flaky.get("of", 1))
+    fail = min(int(flaky.get("fail", 0)), of)
+    return set(random.Random(int(flaky.get("seed", 0))).sample(range(of), fail))
+
+
+def _agent(context: dict[str, Any]) -> dict[str, Any]:
+    turns = context["script"].get("turns") or []
+    responses = agent_responses(turns)
+    index, callers, node = context["index"], context.get("caller_turns", 0), context.get("node")
+    if index >= len(responses):
+        raise ScriptError(
+            f"the script has no agent response #{index + 1} (asked at node '{node}' after caller line {callers}); "
+            "add an agent step there"
+        )
+    expected_callers, step, response = responses[index]
+    if expected_callers != callers:
+        raise ScriptError(
+            f"the script's agent response #{index + 1} ({_describe(step)}) follows caller line {expected_callers}, "
+            f"but the engine asked for it at node '{node}' after caller line {callers}"
+            + (" (the graph speaks a fixed greeting first)" if expected_callers == 0 and callers == 1 else "")
+        )
+    if "calls" in response:
+        return {"content": "", "tool_calls": [_tool_call(i, c["name"], c["arguments"]) for i, c in enumerate(response["calls"])]}
+    calls = []
+    if response.get("goto"):
+        routes = context.get("routes") or {}
+        target = response["goto"]
+        calls.append(_tool_call(0, routes.get(target, f"route_to_{target}"), {}))
+    if response.get("end"):
+        end_tools = context.get("end_tools") or ["end_call"]
+        calls.append(_tool_call(1, end_tools[0], {}))
+    return {"content": response["content"], "tool_calls": calls}
+
+
+def _describe(step: dict[str, Any]) -> str:
+    if step.get("agent"):
+        return f"'{str(step['agent'])[:40]}'"
+    if step.get("goto"):
+        return f"goto {step['goto']}"
+    return "tool calls" if step.get("tools") else "end"
+
+
+def _simulator(context: dict[str, Any]) -> dict[str, Any]:
+    steps = _caller_steps(context["script"].get("turns") or [])
+    index = context["index"]
+    if index >= len(steps):
+        return {"content": "", "tool_calls": [_tool_call(0, "end_call", {"reason": "script finished"})]}
+    step = steps[index]
+    calls = [_tool_call(0, "end_call", {"reason": "hangup"})] if step.get("hangup") else []
+    return {"content": step.get("user") or "", "tool_calls": calls}
+
+
+def _nth_value(context: dict[str, Any], field: str) -> dict[str, Any] | None:
+    values = [t[field] for t in context["script"].get("turns") or [] if t.get(field) is not None]
+    index = context["index"]
+    return values[index] if index < len(values) else None
+
+
+def _judge(context: dict[str, Any]) -> dict[str, Any]:
+    script = context["script"]
+    criterion = context.get("criterion", "")
+    scores = script.get("judge") or {}
+    flaky = script.get("flaky")
+    if criterion in scores:
+        score = float(scores[criterion])
+    elif "*" in scores:
+        score = float(scores["*"])
+    elif flaky:
+        score = 1.0
+    else:
+        raise ScriptError(f"the scripted judge has no score for '{criterion}'; add it under script.judge (or '*')")
+    if flaky and context.get("repeat", 0) % max(int(flaky.get("of", 1)), 1) in _failing_repeats(flaky):
+        score = 0.0
+    verdict = {"score": score, "reasoning": f"scripted score {score}", "confidence": 1.0}
+    return {"content": json.dumps(verdict), "tool_calls": []}
+
+
+def respond(context: dict[str, Any], tool_choice: Any = None) -> dict[str, Any]:
+    """The scripted answer for one request: {content, tool_calls}."""
+    kind = context.get("kind")
+    if kind == "agent":
+        return _agent(context)
+    if kind == "simulator":
+        return _simulator(context)
+    if kind == "extract":
+        values = _nth_value(context, "extract")
+        if values is None:
+            raise ScriptError(
+                f"the script has no extract values for extraction #{context['index'] + 1} at node '{context.get('node')}'; "
+                "add `extract: {...}` to the script"
+            )
+        return {"content": "", "tool_calls": [_tool_call(0, "record_variables", values)]}
+    if kind == "function":
+        arguments = _nth_value(context, "function_args") or {}
+        name = (tool_choice or {}).get("function", {}).get("name") or context.get("function", "")
+        return {"content": "", "tool_calls": [_tool_call(0, name, arguments)]}
+    if kind == "judge":
+        return _judge(context)
+    if kind == "flow":
+        return {"content": json.dumps({"violations": context["script"].get("flow_violations") or []}), "tool_calls": []}
+    if kind == "campaign":
+        verdict = context["script"].get("campaign") or {"passed": True, "sentiment": "Neutral", "reasoning": "scripted"}
+        return {"content": json.dumps(verdict), "tool_calls": []}
+    raise ScriptError(f"the scripted provider cannot answer a '{kind}' request")
+
+
+def scripted_latency(context: dict[str, Any], kind: str) -> float:
+    """The simulated model time of a scripted agent response (`latency_ms` on its step)."""
+    if kind != "agent":
+        return 0.0
+    responses = agent_responses(context.get("script", {}).get("turns") or [])
+    index = context.get("index", 0)
+    return float(responses[index][1].get("latency_ms") or 0.0) if index < len(responses) else 0.0
+
+
+def _estimate_tokens(messages: list[dict[str, Any]]) -> int:
+    return sum(len(str(m.get("content") or "")) for m in messages) // 4 + 1
+
+
+def register(litellm: Any) -> None:
+    """Add the scripted provider to litellm's custom provider map (once)."""
+    if any(entry.get("provider") == PROVIDER for entry in litellm.custom_provider_map):
+        return
+
+    class ScriptedLLM(litellm.CustomLLM):  # type: ignore[name-defined, misc]
+        def _answer(self, messages: list[dict[str, Any]], optional_params: dict[str, Any], litellm_params: dict[str, Any] | None) -> Any:
+            metadata = (litellm_params or {}).get("metadata") or {}
+            context = metadata.get("voicetest")
+            if context is None:
+                raise ScriptError("scripted models answer only requests sent by pytest-voicetest")
+            answer = respond(context, optional_params.get("tool_choice"))
+            message: dict[str, Any] = {"role": "assistant", "content": answer["content"] or None}
+            if answer["tool_calls"]:
+                message["tool_calls"] = [
+                    {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
+                    for c in answer["tool_calls"]
+                ]
+            prompt_tokens = _estimate_tokens(messages)
+            completion_tokens = len(answer["content"] or "") // 4 + len(answer["tool_calls"])
+            return litellm.ModelResponse(
+                choices=[{"index": 0, "message": message, "finish_reason": "tool_calls" if answer["tool_calls"] else "stop"}],
+                usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
+            )
+
+        def completion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None, litellm_params: dict | None = None, **kwargs: Any) -> Any:
+            return self._answer(messages, optional_params or {}, litellm_params)
+
+        async def acompletion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None, litellm_params: dict | None = None, **kwargs: Any) -> Any:
+            return self._answer(messages, optional_params or {}, litellm_params)
+
+    litellm.custom_provider_map = [*litellm.custom_provider_map, {"provider": PROVIDER, "custom_handler": ScriptedLLM()}]

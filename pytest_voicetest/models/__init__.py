@@ -1,0 +1,1 @@
+"""Pydantic models: the agent graph IR, test cases, results and scenario campaigns."""

@@ -1,0 +1,136 @@
+"""What a run produces: transcripts, judgements, usage and the per-test result."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .testcase import EndReason
+
+Status = Literal["pass", "fail", "error", "skipped"]
+Role = Literal["agent", "user", "tool"]
+
+
+class Turn(BaseModel):
+    """One transcript entry; `timestamp` is milliseconds since the call started."""
+
+    role: Role
+    content: str
+    timestamp: float = 0.0
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class MetricResult(BaseModel):
+    metric: str
+    passed: bool
+    score: float
+    threshold: float
+    reasoning: str = ""
+    confidence: float | None = None
+    error: str | None = None
+
+
+class ToolCallRecord(BaseModel):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    result: Any = None
+    node_id: str | None = None
+    mocked: bool = True
+
+
+class ModelOverride(BaseModel):
+    role: str
+    requested: str | None
+    actual: str | None
+    reason: str
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    retries: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.calls += other.calls
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+        self.retries += other.retries
+
+
+class CheckResult(BaseModel):
+    """A deterministic check (rule or path assertion) with its evidence."""
+
+    kind: str
+    name: str
+    passed: bool
+    evidence: str = ""
+
+
+class RepeatStats(BaseModel):
+    """Pass statistics over `repeat` runs of one test."""
+
+    runs: int
+    passed: int
+    rate: float
+    pass_all: bool
+    ci_low: float
+    ci_high: float
+    required: float
+    mode: Literal["point", "lower_bound"]
+
+
+class TestResult(BaseModel):
+    """The outcome of one test case."""
+
+    __test__ = False
+
+    test_id: str
+    test_name: str
+    status: Literal["pass", "fail", "error", "skipped"] = "pass"
+    transcript: list[Turn] = Field(default_factory=list)
+    metric_results: list[MetricResult] = Field(default_factory=list)
+    checks: list[CheckResult] = Field(default_factory=list)
+    nodes_visited: list[str] = Field(default_factory=list)
+    tools_called: list[ToolCallRecord] = Field(default_factory=list)
+    constraint_violations: list[str] = Field(default_factory=list)
+    variables: dict[str, str] = Field(default_factory=dict)
+    turn_count: int = 0
+    duration_ms: float = 0.0
+    latencies_ms: list[float] = Field(default_factory=list)
+    end_reason: EndReason | None = None
+    error_message: str | None = None
+    models_used: dict[str, str | None] = Field(default_factory=dict)
+    model_overrides: list[ModelOverride] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
+    repeat: RepeatStats | None = None
+    runs: list[TestResult] = Field(default_factory=list)
+
+    def failures(self) -> list[str]:
+        """Human lines for every failed check and metric."""
+        lines = [f"{c.kind} {c.name}: {c.evidence}" for c in self.checks if not c.passed]
+        lines += [
+            f"metric '{m.metric}': score {m.score:.2f} < threshold {m.threshold:.2f}" + (f" ({m.error})" if m.error else "")
+            for m in self.metric_results
+            if not m.passed
+        ]
+        lines += [f"constraint: {v}" for v in self.constraint_violations if v.startswith("flow judge")]
+        return lines
+
+
+class Run(BaseModel):
+    """A batch of results (API `run_tests`)."""
+
+    id: str
+    started_at: str
+    completed_at: str | None = None
+    results: list[TestResult] = Field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pass": 0, "fail": 0, "error": 0, "skipped": 0}
+        for result in self.results:
+            counts[result.status] += 1
+        return counts

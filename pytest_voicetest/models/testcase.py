@@ -1,0 +1,379 @@
+"""Test cases (`test_*.yaml` entries) and test files, validated strictly.
+
+Unknown keys are errors with a did-you-mean; every error carries the file and line.
+`defaults:` merge into each test: mappings merge (the test wins per key), lists are
+the defaults' items then the test's, other values are the test's when it sets them.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import InputError
+from ..yamlio import LineDict, format_loc, line_of
+
+EndReason = Literal["agent_ended", "user_ended", "max_turns", "turn_timeout", "call_timeout", "error"]
+END_REASONS: tuple[str, ...] = EndReason.__args__  # type: ignore[attr-defined]
+LEGACY_TYPES = {"simulation": "llm", "unit": "rule"}
+ROLES = ("agent", "simulator", "judge")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Models(_Strict):
+    """Per-role litellm model names."""
+
+    agent: str | None = None
+    simulator: str | None = None
+    judge: str | None = None
+
+
+class ToolMock(_Strict):
+    """Answers for calls of `tool`: `returns` every time, `sequence` in order, or `error`.
+
+    `when` is a subset match on the call's arguments (strings compare case-insensitively).
+    A mock whose `sequence` is used up no longer matches.
+    """
+
+    tool: str = Field(min_length=1)
+    when: dict[str, Any] | None = None
+    returns: Any = None
+    sequence: list[Any] | None = None
+    error: str | None = None
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> ToolMock:
+        given = [name for name in ("returns", "sequence", "error") if getattr(self, name) is not None]
+        if len(given) > 1:
+            raise ValueError(f"give only one of returns, sequence, error (got {', '.join(given)})")
+        return self
+
+
+class Metric(_Strict):
+    """An LLM-judged criterion; passes when score >= threshold."""
+
+    criterion: str = Field(min_length=1)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class ExpectedToolCall(_Strict):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class Expect(_Strict):
+    """Deterministic path assertions on the finished call."""
+
+    visited: list[str] = Field(default_factory=list)
+    not_visited: list[str] = Field(default_factory=list)
+    final_node: str | None = None
+    end_reason: list[EndReason] | None = None
+    tools_called: list[ExpectedToolCall] = Field(default_factory=list)
+    tools_not_called: list[str] = Field(default_factory=list)
+    variables: dict[str, Any] = Field(default_factory=dict)
+    max_turns: int | None = Field(default=None, ge=1)
+    max_latency_ms: float | None = Field(default=None, gt=0)
+
+    @field_validator("end_reason", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("tools_called", mode="before")
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item} if isinstance(item, str) else item for item in value]
+        return value
+
+
+class ScriptedCall(_Strict):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ScriptStep(_Strict):
+    """One step of a `script:`: a caller line (`user`, `hangup`) or an agent response.
+
+    An agent step may call `tools` first, then say `agent` and/or take the edge to
+    `goto` (a node id), or end the call with `end: true`. `extract` answers the next
+    extraction call; `function_args` the next function-node call.
+    """
+
+    user: str | None = None
+    hangup: bool = False
+    agent: str | None = None
+    goto: str | None = None
+    tools: list[ScriptedCall] = Field(default_factory=list)
+    end: bool = False
+    extract: dict[str, Any] | None = None
+    function_args: dict[str, Any] | None = None
+
+    @property
+    def is_caller(self) -> bool:
+        return self.user is not None or self.hangup
+
+    @property
+    def is_agent(self) -> bool:
+        return self.agent is not None or self.goto is not None or bool(self.tools) or self.end
+
+    @model_validator(mode="after")
+    def _one_side(self) -> ScriptStep:
+        if self.is_caller and self.is_agent:
+            raise ValueError("a step is either the caller's (user/hangup) or the agent's (agent/goto/tools/end)")
+        if not (self.is_caller or self.is_agent or self.extract is not None or self.function_args is not None):
+            raise ValueError("empty step: give user, hangup, agent, goto, tools, end, extract or function_args")
+        return self
+
+
+class Script(_Strict):
+    """Deterministic turns for the `scripted` provider, plus judge scores by criterion."""
+
+    turns: list[ScriptStep] = Field(default_factory=list)
+    judge: dict[str, float] = Field(default_factory=dict)
+    flaky: dict[str, int] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_list(cls, value: Any) -> Any:
+        return {"turns": value} if isinstance(value, list) else value
+
+
+class TestCase(_Strict):
+    """One test: a simulated (or recorded) call and the checks it must pass."""
+
+    __test__ = False  # not a pytest class
+
+    name: str = Field(min_length=1)
+    type: Literal["llm", "rule"] = "llm"
+    user_prompt: str = ""
+    dynamic_variables: dict[str, Any] = Field(default_factory=dict)
+    tool_mocks: list[ToolMock] = Field(default_factory=list)
+    metrics: list[Metric] = Field(default_factory=list)
+    includes: list[str] = Field(default_factory=list)
+    excludes: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    rules_on: Literal["agent", "user", "all"] = "agent"
+    expect: Expect | None = None
+    transcript: str | None = None
+    script: Script | None = None
+    flow_judge: bool = False
+    repeat: int = Field(default=1, ge=1, le=1000)
+    pass_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    pass_rate_mode: Literal["point", "lower_bound"] = "point"
+    marks: list[str | dict[str, Any]] = Field(default_factory=list)
+    max_turns: int | None = Field(default=None, ge=1, le=500)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    models: Models = Field(default_factory=Models)
+    turn_timeout: float | None = Field(default=None, gt=0)
+    call_timeout: float | None = Field(default=None, gt=0)
+    allow_real_tools: bool | None = None
+    start_node: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _legacy(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        value = dict(value)
+        if value.get("type") in LEGACY_TYPES:
+            value["type"] = LEGACY_TYPES[value["type"]]
+        if "llm_model" in value:  # Retell test format: the model the agent runs on
+            models = dict(value.get("models") or {})
+            models.setdefault("agent", value.pop("llm_model"))
+            value["models"] = models
+        return value
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _metric_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"criterion": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("dynamic_variables")
+    @classmethod
+    def _stringify(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return {str(k): "" if v is None else (v if isinstance(v, str) else _scalar_text(v)) for k, v in value.items()}
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, value: list[str]) -> list[str]:
+        for index, pattern in enumerate(value):
+            try:
+                regex.compile(pattern, regex.IGNORECASE)
+            except regex.error as exc:
+                raise ValueError(f"patterns[{index}] is not a valid regex: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TestCase:
+        if self.type == "rule" and self.metrics:
+            raise ValueError("a rule test cannot have metrics; use type: llm")
+        if self.transcript and self.script:
+            raise ValueError("give either transcript (judge a recorded call) or script (simulate), not both")
+        return self
+
+    @property
+    def rule_checks(self) -> bool:
+        return bool(self.includes or self.excludes or self.patterns)
+
+    def has_checks(self, global_metrics: int = 0) -> bool:
+        return bool(self.rule_checks or self.metrics or self.expect or self.flow_judge or global_metrics)
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+TEST_KEYS = tuple(TestCase.model_fields)
+DEFAULT_KEYS = tuple(k for k in TEST_KEYS if k not in {"name", "transcript", "script"})
+
+
+class TestFile(_Strict):
+    """The top level of a `test_*.yaml` file."""
+
+    __test__ = False
+
+    agent: str | None = None
+    agent_format: str = "auto"
+    defaults: dict[str, Any] = Field(default_factory=dict)
+    tests: list[dict[str, Any]] = Field(default_factory=list)
+    tests_from: list[str] = Field(default_factory=list)
+
+    @field_validator("tests_from", mode="before")
+    @classmethod
+    def _listify(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+def merge_defaults(defaults: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in test.items():
+        base = merged.get(key)
+        if isinstance(base, dict) and isinstance(value, dict):
+            merged[key] = {**base, **value}
+        elif isinstance(base, list) and isinstance(value, list):
+            merged[key] = [*base, *value]
+        else:
+            merged[key] = value
+    return merged
+
+
+def _friendly(error: dict[str, Any], allowed: tuple[str, ...]) -> tuple[str, str | None]:
+    """(message, fix) for one pydantic error."""
+    key = error["loc"][-1] if error["loc"] else ""
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown key '{key}'{hint}", "remove it or fix the spelling"
+    if error["type"] == "missing":
+        return f"'{key}' is required", f"add {key}:"
+    if error["type"] == "literal_error":
+        return f"{error['msg']}, got {error['input']!r}", None
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{message} (got {error['input']!r})" if error["type"] not in {"value_error", "assertion_error"} else message, None
+
+
+def _raise_validation(exc: ValidationError, data: Any, source: Path | str, prefix: tuple[Any, ...], allowed: tuple[str, ...]) -> None:
+    error = exc.errors()[0]
+    loc = tuple(error["loc"])
+    message, fix = _friendly(error, allowed)
+    raise InputError(
+        message, source=source, line=line_of(data, prefix + loc), field=format_loc(prefix + loc), fix=fix
+    ) from None
+
+
+def parse_test_file(data: Any, source: Path | str) -> TestFile:
+    if data is None:
+        raise InputError("the file is empty", source=source, fix="add `tests:` with at least one test")
+    if not isinstance(data, dict):
+        raise InputError(
+            f"expected a mapping at the top level, got {type(data).__name__}",
+            source=source,
+            line=getattr(data, "line", 1),
+            fix="start the file with `agent:` and `tests:` keys",
+        )
+    try:
+        parsed = TestFile.model_validate(data)
+    except ValidationError as exc:
+        _raise_validation(exc, data, source, (), tuple(TestFile.model_fields))
+    for key in parsed.defaults:
+        if key not in DEFAULT_KEYS:
+            close = difflib.get_close_matches(str(key), DEFAULT_KEYS, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise InputError(
+                f"unknown key '{key}'{hint}",
+                source=source,
+                line=line_of(data, ("defaults", key)),
+                field=f"defaults.{key}",
+                fix="defaults take any test key except name, transcript and script",
+            )
+    return parsed
+
+
+def parse_test(
+    raw: Any,
+    defaults: dict[str, Any],
+    source: Path | str,
+    prefix: tuple[Any, ...],
+    root: Any,
+) -> TestCase:
+    """One test entry merged with the file's defaults; errors point at the entry's line."""
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"each test must be a mapping, got {type(raw).__name__}",
+            source=source,
+            line=line_of(root, prefix),
+            field=format_loc(prefix),
+            fix="start each test with `- name: ...`",
+        )
+    for key in raw:
+        if key not in TEST_KEYS and key != "llm_model":
+            close = difflib.get_close_matches(str(key), TEST_KEYS, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise InputError(
+                f"unknown key '{key}'{hint}",
+                source=source,
+                line=line_of(root, prefix + (key,)),
+                field=format_loc(prefix + (key,)),
+                fix="remove it or fix the spelling",
+            )
+    merged = merge_defaults(defaults, raw)
+    try:
+        return TestCase.model_validate(merged)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        in_test = bool(loc) and loc[0] in raw
+        where = prefix + loc if in_test or not loc else ("defaults",) + loc
+        message, fix = _friendly(error, TEST_KEYS)
+        raise InputError(
+            message,
+            source=source,
+            line=line_of(root, where) if in_test or not loc else line_of(root, where) or line_of(root, prefix),
+            field=format_loc(where),
+            fix=fix,
+        ) from None
+
+
+_SAFE_NAME = re.compile(r"[\[\]\n\r]")
+
+
+def clean_name(name: str) -> str:
+    """Test names go into pytest ids: no brackets or newlines."""
+    return _SAFE_NAME.sub(" ", name).strip()
+
+
+def is_line_dict(value: Any) -> bool:
+    return isinstance(value, LineDict)

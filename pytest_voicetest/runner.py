@@ -1,0 +1,216 @@
+"""Run one test case end to end: resolve models, simulate (or load the recording), judge.
+
+Status: `error` when the call or a judge could not run; `fail` when a check, a metric
+or (with `flow_judge`) the flow judge failed, or the call ended for a reason the test
+does not allow (by default agent_ended and user_ended; `expect.end_reason` widens it);
+`skipped` when a needed model is not configured; otherwise `pass`. With `repeat: N`
+the test runs N independent times (cassette keys include the run index) and passes
+when the pass rate (or its 95% Wilson lower bound) reaches `pass_rate`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .engine.conversation import CallRecord, CallSetup, Conversation
+from .errors import BudgetExceeded, VoicetestError
+from .judges.flow import judge_flow
+from .judges.metrics import judge_metrics
+from .judges.path import check_path
+from .judges.rules import check_rules
+from .llm.client import LLMClient
+from .llm.models import ResolvedModels
+from .models.graph import AgentGraph
+from .models.results import RepeatStats, TestResult, Usage
+from .models.testcase import TestCase
+from .redact import redact
+from .settings import RunOptions
+from .transcripts import load_transcript
+
+DEFAULT_END_REASONS = ("agent_ended", "user_ended")
+Z95 = 1.959963984540054
+
+
+@dataclass
+class TestRun:
+    """Everything needed to run one test case."""
+
+    __test__ = False
+
+    test: TestCase
+    test_id: str
+    graph: AgentGraph | None
+    models: ResolvedModels
+    options: RunOptions = field(default_factory=RunOptions)
+    transcript_path: Path | None = None
+
+
+def missing_models(run: TestRun) -> list[str]:
+    """Roles the test needs that no setting configures."""
+    test = run.test
+    needed = []
+    if run.transcript_path is None:
+        needed += ["agent", "simulator"]
+    global_metrics = run.graph.metrics_config.global_metrics if run.graph else []
+    if test.metrics or test.flow_judge or (global_metrics and test.type == "llm"):
+        needed.append("judge")
+    return [role for role in needed if not run.models[role]]
+
+
+def skip_reason(run: TestRun) -> str | None:
+    missing = missing_models(run)
+    if not missing:
+        return None
+    names = ", ".join(missing)
+    flags = " / ".join(f"--vt-{role}-model" for role in missing)
+    return (
+        f"no {names} model configured: set {flags}, `models:` in the test file, "
+        "[tool.voicetest.models] in pyproject.toml, or VOICETEST_MODEL"
+    )
+
+
+async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0) -> TestResult:
+    test, graph = run.test, run.graph
+    result = TestResult(
+        test_id=run.test_id,
+        test_name=test.name,
+        models_used=dict(run.models.models),
+        model_overrides=list(run.models.overrides),
+    )
+    try:
+        if run.transcript_path is not None:
+            record = load_transcript(run.transcript_path)
+        else:
+            assert graph is not None
+            setup = CallSetup(
+                graph=graph,
+                test=test,
+                models=run.models,
+                max_turns=test.max_turns or run.options.max_turns,
+                turn_timeout=test.turn_timeout or run.options.turn_timeout,
+                call_timeout=test.call_timeout or run.options.call_timeout,
+                allow_real_tools=bool(test.allow_real_tools if test.allow_real_tools is not None else run.options.allow_real_tools),
+                repeat_index=repeat_index,
+            )
+            record = await Conversation(setup, llm).run()
+        _fill(result, record)
+        if record.error:
+            result.status = "error"
+            result.error_message = redact(record.error)
+        else:
+            await _judge(run, llm, result, repeat_index)
+    except BudgetExceeded:
+        raise
+    except VoicetestError as exc:
+        result.status = "error"
+        result.error_message = redact(str(exc))
+    result.usage = llm.usage.model_copy()
+    return result
+
+
+def _fill(result: TestResult, record: CallRecord) -> None:
+    result.transcript = record.transcript
+    result.nodes_visited = record.nodes_visited
+    result.tools_called = record.tools_called
+    result.constraint_violations = list(record.violations)
+    result.variables = {k: str(v) for k, v in record.variables.items()}
+    result.turn_count = record.turn_count
+    result.duration_ms = record.duration_ms
+    result.latencies_ms = record.latencies_ms
+    result.end_reason = record.end_reason  # type: ignore[assignment]
+
+
+async def _judge(run: TestRun, llm: LLMClient, result: TestResult, repeat_index: int) -> None:
+    test, graph = run.test, run.graph
+    result.checks = check_rules(result.transcript, test.includes, test.excludes, test.patterns, test.rules_on)
+    if test.expect:
+        result.checks += check_path(
+            test.expect,
+            nodes_visited=result.nodes_visited,
+            tools_called=result.tools_called,
+            end_reason=result.end_reason,
+            turn_count=result.turn_count,
+            variables=result.variables,
+            latencies_ms=result.latencies_ms,
+        )
+    context = {"script": test.script.model_dump()} if test.script else {}
+    threshold = test.threshold if test.threshold is not None else (graph.metrics_config.threshold if graph else run.options.threshold)
+    metrics = [(m.criterion, m.threshold if m.threshold is not None else threshold) for m in test.metrics]
+    if graph and test.type == "llm":
+        named = {c for c, _ in metrics}
+        metrics += [(c, threshold) for c in graph.metrics_config.global_metrics if c not in named]
+    judge = run.models["judge"]
+    if metrics and judge:
+        result.metric_results = await judge_metrics(llm, judge, metrics, result.transcript, context, repeat_index)
+    flow_failed = False
+    if test.flow_judge and judge and graph:
+        violations = await judge_flow(llm, judge, graph, result.transcript, result.nodes_visited, context, repeat_index)
+        result.constraint_violations += violations
+        flow_failed = bool(violations)
+    allowed = test.expect.end_reason if test.expect and test.expect.end_reason else DEFAULT_END_REASONS
+    if any(m.error for m in result.metric_results):
+        result.status = "error"
+        result.error_message = "; ".join(f"metric '{m.metric}': {m.error}" for m in result.metric_results if m.error)
+    elif (
+        any(not c.passed for c in result.checks)
+        or any(not m.passed for m in result.metric_results)
+        or flow_failed
+        or (result.end_reason is not None and result.end_reason not in allowed)
+    ):
+        result.status = "fail"
+    else:
+        result.status = "pass"
+
+
+def wilson_interval(passed: int, runs: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a pass rate."""
+    if runs == 0:
+        return 0.0, 1.0
+    p = passed / runs
+    denominator = 1 + Z95**2 / runs
+    center = (p + Z95**2 / (2 * runs)) / denominator
+    half = Z95 * math.sqrt(p * (1 - p) / runs + Z95**2 / (4 * runs**2)) / denominator
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def aggregate(test: TestCase, runs: list[TestResult]) -> TestResult:
+    """One result for `repeat` runs: the statistics decide the status."""
+    judged = [r for r in runs if r.status in {"pass", "fail"}]
+    passed = sum(1 for r in judged if r.status == "pass")
+    low, high = wilson_interval(passed, len(judged))
+    rate = passed / len(judged) if judged else 0.0
+    stats = RepeatStats(
+        runs=len(runs), passed=passed, rate=round(rate, 4), pass_all=passed == len(runs),
+        ci_low=round(low, 4), ci_high=round(high, 4), required=test.pass_rate, mode=test.pass_rate_mode,
+    )
+    decisive = rate if test.pass_rate_mode == "point" else low
+    representative = next((r for r in runs if r.status != "pass"), runs[0])
+    combined = representative.model_copy(deep=True)
+    combined.runs = runs
+    combined.repeat = stats
+    combined.usage = Usage()
+    for r in runs:
+        combined.usage.add(r.usage)
+    if any(r.status == "error" for r in runs):
+        combined.status = "error"
+        combined.error_message = next(r.error_message for r in runs if r.status == "error")
+    else:
+        combined.status = "pass" if decisive >= test.pass_rate - 1e-12 else "fail"
+    return combined
+
+
+async def run_test(run: TestRun, make_client: Callable[[], LLMClient]) -> TestResult:
+    """Run a test (`repeat` times when asked) and return its result; skipped without models."""
+    reason = skip_reason(run)
+    if reason:
+        return TestResult(
+            test_id=run.test_id, test_name=run.test.name, status="skipped", error_message=reason,
+            models_used=dict(run.models.models), model_overrides=list(run.models.overrides),
+        )
+    if run.test.repeat == 1:
+        return await run_once(run, make_client(), 0)
+    runs = [await run_once(run, make_client(), index) for index in range(run.test.repeat)]
+    return aggregate(run.test, runs)

@@ -1,0 +1,158 @@
+"""Per-pytest-session state: options, settings, models, cassettes and the call executor.
+
+Option precedence: command-line flags, then pytest ini keys (`voicetest_*`), then
+`[tool.voicetest]`/`.voicetest.toml`, then defaults. With `--vt-concurrency N` the
+session starts the calls of the next N-1 voicetest items while the current one runs;
+items still report one by one, in order. Under xdist each worker runs one call at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import InputError
+from .execution import LoopThread
+from .settings import ROLES, RunOptions, Settings, apply_env, load_settings
+
+OPTION_INI = {
+    "max_turns": ("vt_max_turns", "voicetest_max_turns"),
+    "concurrency": ("vt_concurrency", "voicetest_concurrency"),
+    "cassette_dir": ("vt_cassette_dir", "voicetest_cassette_dir"),
+    "allow_outside_paths": ("vt_allow_outside_paths", "voicetest_allow_outside_paths"),
+    "allow_real_tools": ("vt_allow_real_tools", "voicetest_allow_real_tools"),
+}
+
+
+def _ini(config: pytest.Config, name: str) -> Any:
+    value = config.getini(name)
+    return value if value not in ("", None, []) else None
+
+
+class VoicetestSession:
+    """Everything the plugin needs across items."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.rootpath = Path(config.rootpath)
+        try:
+            self.settings: Settings = load_settings(self.rootpath)
+        except InputError as exc:
+            raise pytest.UsageError(f"voicetest settings: {exc}") from None
+        apply_env(self.settings)
+        self.options = self._run_options()
+        self.cli_models = {role: config.getoption(f"vt_{role}_model") for role in ROLES}
+        self.ini_models = {role: _ini(config, f"voicetest_{role}_model") for role in ROLES}
+        record = config.getoption("vt_record") or bool(_ini(config, "voicetest_record"))
+        replay = config.getoption("vt_replay") or bool(_ini(config, "voicetest_replay"))
+        if record and replay:
+            raise pytest.UsageError("--vt-record and --vt-replay cannot be used together; pick one")
+        self.cassette_mode = "record" if record else ("replay" if replay else None)
+        self.cassette_dir = (self.rootpath / self.options.cassette_dir).resolve()
+        self.api_base = config.getoption("vt_api_base") or _ini(config, "voicetest_api_base")
+        self.is_worker = hasattr(config, "workerinput")
+        self.concurrency = 1 if self.is_worker else self.options.concurrency
+        self.loop = LoopThread()
+        self.futures: dict[str, Future[Any]] = {}
+        self.order: dict[str, int] = {}
+        self.items: list[Any] = []
+        self.gate: Any = None
+
+    def _run_options(self) -> RunOptions:
+        values = self.settings.run.model_dump()
+        for field, (option, ini) in OPTION_INI.items():
+            ini_value = _ini(self.config, ini)
+            if ini_value is not None:
+                values[field] = ini_value
+            cli_value = self.config.getoption(option)
+            if cli_value not in (None, False):
+                values[field] = cli_value
+        try:
+            return RunOptions.model_validate(values)
+        except Exception as exc:  # pydantic ValidationError: say which option is wrong
+            raise pytest.UsageError(f"voicetest: invalid run option: {str(exc).splitlines()[-2].strip()}") from None
+
+    def settings_models(self) -> dict[str, str | None]:
+        """ini keys, then [tool.voicetest.models]."""
+        own = self.settings.models.model_dump()
+        return {role: self.ini_models[role] or own[role] for role in ROLES}
+
+    # ------------------------------------------------------------ test runs
+
+    def test_run(
+        self,
+        *,
+        test: Any,
+        test_id: str,
+        graph: Any,
+        test_models: dict[str, str | None],
+        file_models: dict[str, str | None] | None = None,
+        transcript_path: Path | None = None,
+    ) -> Any:
+        """The runner's view of a test: test, agent, resolved models, options."""
+        from .llm.models import environment_models, resolve_models
+        from .runner import TestRun
+
+        models = resolve_models(
+            cli=self.cli_models,
+            test=test_models,
+            file_defaults=file_models or {},
+            settings=self.settings_models(),
+            environment=environment_models(),
+            graph_default=graph.default_model if graph else None,
+            test_model_precedence=self.options.test_model_precedence,
+            scripted=test.script is not None,
+        )
+        return TestRun(test=test, test_id=test_id, graph=graph, models=models, options=self.options, transcript_path=transcript_path)
+
+    def cassette_for(self, item: Any) -> Any:
+        """The item's cassette in record/replay mode, else None."""
+        if self.cassette_mode is None:
+            return None
+        from .llm.cassette import Cassette, cassette_path
+
+        path, root = Path(item.path).resolve(), self.rootpath.resolve()
+        relative = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+        return Cassette(cassette_path(self.cassette_dir, str(relative), item.name), self.cassette_mode, item.nodeid)
+
+    def client(self, cassette: Any = None) -> Any:
+        from .llm.client import ClientOptions, LLMClient
+
+        options = ClientOptions(timeout=self.options.llm_timeout, max_retries=self.options.max_retries, api_base=self.api_base)
+        return LLMClient(options, cassette=cassette, gate=self.gate)
+
+    # ------------------------------------------------------------- execution
+
+    def set_items(self, items: list[Any]) -> None:
+        self.items = items
+        self.order = {item.nodeid: index for index, item in enumerate(items)}
+
+    def start(self, item: Any) -> None:
+        if item.nodeid not in self.futures:
+            self.futures[item.nodeid] = self.loop.submit(item.execute())
+
+    def run(self, item: Any) -> Any:
+        """Start this item's call (and the next ones, up to the concurrency), wait for its result."""
+        self.start(item)
+        if self.concurrency > 1:
+            position = self.order.get(item.nodeid)
+            if position is not None:
+                ahead = [i for i in self.items[position + 1:] if getattr(i, "prefetchable", False)]
+                for upcoming in ahead[: self.concurrency - 1]:
+                    self.start(upcoming)
+        return self.futures.pop(item.nodeid).result()
+
+    def run_coroutine(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
+        return self.loop.run(coroutine)
+
+    def close(self) -> None:
+        for future in self.futures.values():
+            future.cancel()
+        self.futures.clear()
+        self.loop.close()
+
+

@@ -1,0 +1,180 @@
+"""Project settings: `.voicetest.toml`, else `[tool.voicetest]` in pyproject.toml.
+
+```toml
+[tool.voicetest.models]      # litellm model names
+agent = "openai/gpt-4o-mini"
+[tool.voicetest.run]         # RunOptions
+max_turns = 12
+[tool.voicetest.env]         # set for the run unless the real environment has them
+OPENAI_API_BASE = "http://localhost:4000"
+```
+
+Model precedence (see `llm.models`) puts these settings above the `VOICETEST_*_MODEL`
+environment variables. Run options can be overridden by `VOICETEST_<OPTION>` variables
+(e.g. `VOICETEST_MAX_TURNS=8`). Values of secret-looking keys are masked when shown.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import InputError
+from .yamlio import format_loc
+
+SETTINGS_FILE = ".voicetest.toml"
+SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
+ROLES = ("agent", "simulator", "judge")
+
+
+class ModelSettings(BaseModel):
+    """litellm model names per role."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: str | None = None
+    simulator: str | None = None
+    judge: str | None = None
+
+
+class RunOptions(BaseModel):
+    """How calls run. Times are seconds."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_turns: int = Field(default=20, ge=1, le=500)
+    turn_timeout: float = Field(default=60.0, gt=0)
+    call_timeout: float = Field(default=600.0, gt=0)
+    llm_timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    concurrency: int = Field(default=1, ge=1, le=256)
+    threshold: float = Field(default=0.7, ge=0.0, le=1.0)
+    test_model_precedence: bool = False
+    allow_real_tools: bool = False
+    allow_outside_paths: bool = False
+    cassette_dir: str = "cassettes"
+
+
+class Settings(BaseModel):
+    """Everything `[tool.voicetest]` may hold."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: ModelSettings = Field(default_factory=ModelSettings)
+    run: RunOptions = Field(default_factory=RunOptions)
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+def find_settings_file(start: Path) -> tuple[Path, bool] | None:
+    """The nearest settings file at or above `start`: (path, is_pyproject)."""
+    for directory in [start, *start.parents]:
+        own = directory / SETTINGS_FILE
+        if own.is_file():
+            return own, False
+        pyproject = directory / "pyproject.toml"
+        if pyproject.is_file() and "[tool.voicetest" in pyproject.read_text(encoding="utf-8", errors="replace"):
+            return pyproject, True
+    return None
+
+
+def load_settings(start: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the nearest file (or defaults), with VOICETEST_<OPTION> run overrides."""
+    environ = dict(os.environ if environ is None else environ)
+    found = find_settings_file((start or Path.cwd()).resolve())
+    data: dict[str, Any] = {}
+    source: Path | None = None
+    if found:
+        source, is_pyproject = found
+        try:
+            parsed = tomllib.loads(source.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"invalid TOML: {exc}", source=source, fix="check the quoting on that line") from None
+        data = parsed.get("tool", {}).get("voicetest", {}) if is_pyproject else parsed
+    run = dict(data.get("run") or {})
+    for name in RunOptions.model_fields:
+        value = environ.get(f"VOICETEST_{name.upper()}")
+        if value is not None:
+            run[name] = value
+    if run:
+        data = {**data, "run": run}
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InputError(
+            str(error["msg"]),
+            source=source or "environment",
+            field=format_loc(error["loc"]),
+            fix="see `voicetest settings` for the known keys",
+        ) from None
+
+
+def apply_env(settings: Settings, environ: Any = None) -> list[str]:
+    """Set the settings' env table in the process environment; real variables win."""
+    environ = os.environ if environ is None else environ
+    applied = []
+    for key, value in settings.env.items():
+        if key not in environ:
+            environ[key] = value
+            applied.append(key)
+    return applied
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    escaped = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def dump_settings(settings: Settings) -> str:
+    """TOML text for `.voicetest.toml` (only values that differ from the defaults)."""
+    data = settings.model_dump(exclude_defaults=True)
+    lines: list[str] = []
+    for table in ("models", "run", "env"):
+        values = {k: v for k, v in (data.get(table) or {}).items() if v is not None}
+        if values:
+            lines.append(f"[{table}]")
+            lines += [f"{key if re.fullmatch(r'[A-Za-z0-9_-]+', key) else _toml_value(key)} = {_toml_value(v)}" for key, v in values.items()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def write_settings(settings: Settings, directory: Path) -> Path:
+    """Write `.voicetest.toml` in `directory` (it then wins over pyproject.toml)."""
+    path = directory / SETTINGS_FILE
+    path.write_text(dump_settings(settings), encoding="utf-8")
+    return path
+
+
+def update_settings(settings: Settings, assignments: dict[str, str]) -> Settings:
+    """A copy with dotted assignments applied, e.g. {"models.agent": "openai/gpt-4o"}."""
+    data = settings.model_dump()
+    for dotted, value in assignments.items():
+        table, _, key = dotted.partition(".")
+        if table not in data or not key:
+            raise InputError(
+                f"unknown setting '{dotted}'",
+                field=dotted,
+                fix="use models.<role>, run.<option> or env.<NAME>",
+            )
+        data[table][key] = value
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InputError(str(error["msg"]), field=format_loc(error["loc"]), fix="check the value's type") from None
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """Settings as data with secret-looking env values hidden."""
+    data = settings.model_dump()
+    data["env"] = {k: ("***" if SECRET_KEY.search(k) else v) for k, v in settings.env.items()}
+    return data

@@ -1,0 +1,221 @@
+"""Safe YAML/JSON loading that remembers the line of every key and list item.
+
+Documents load with libyaml's safe parser when available (no object-building tags),
+duplicate keys are errors, and alias bombs, deep nesting and oversized files are
+refused with a clear message instead of exhausting memory or the stack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_EXPANDED_NODES = 200_000
+MAX_DEPTH = 100
+
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class LineDict(dict):
+    """A dict that knows the 1-based line of each key."""
+
+    lines: dict[Any, int]
+    line: int
+
+
+class LineList(list):
+    """A list that knows the 1-based line of each item."""
+
+    lines: list[int]
+    line: int
+
+
+class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that builds LineDict/LineList and rejects duplicate keys."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    result = LineDict()
+    result.lines = {}
+    result.line = node.start_mark.line + 1
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            hash(key)
+        except TypeError:
+            raise InputError(
+                "a mapping key must be a plain value, not a list or mapping",
+                line=key_node.start_mark.line + 1,
+            ) from None
+        if key in result:
+            raise InputError(
+                f"duplicate key '{key}' (first at line {result.lines[key]})",
+                line=key_node.start_mark.line + 1,
+                fix="keep one of the two entries",
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result.lines = [child.start_mark.line + 1 for child in node.value]
+    result.line = node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+
+
+def _check_size(node: yaml.Node) -> None:
+    """Refuse documents that nest too deeply or expand (through aliases) too much."""
+    sizes: dict[int, int] = {}
+
+    def size(current: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise InputError(
+                f"the document nests deeper than {MAX_DEPTH} levels",
+                line=current.start_mark.line + 1,
+                fix="flatten the structure",
+            )
+        known = sizes.get(id(current))
+        if known is not None:
+            return known
+        total = 1
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                total += size(key, depth + 1) + size(value, depth + 1)
+        elif isinstance(current, yaml.SequenceNode):
+            for child in current.value:
+                total += size(child, depth + 1)
+        if total > MAX_EXPANDED_NODES:
+            raise InputError(
+                f"the document expands to more than {MAX_EXPANDED_NODES} values (alias bomb?)",
+                line=current.start_mark.line + 1,
+                fix="remove the repeated aliases",
+            )
+        sizes[id(current)] = total
+        return total
+
+    size(node, 0)
+
+
+def parse_yaml(text: str, source: str | Path | None = None) -> Any:
+    """Parse one YAML document safely into LineDict/LineList values."""
+    loader = _LineLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_size(node)
+        return loader.construct_document(node)
+    except InputError as exc:
+        raise exc.located(source) from None
+    except yaml.constructor.ConstructorError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        tag = getattr(exc, "problem", "") or "unsupported tag"
+        raise InputError(
+            f"{tag}; tags that build objects are not allowed",
+            source=source,
+            line=line,
+            fix="remove the '!' tag and write plain data",
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            problem += f" ({exc.context} at line {exc.context_mark.line + 1})"
+        raise InputError(
+            f"invalid YAML: {problem}",
+            source=source,
+            line=line,
+            fix="check indentation, quotes and colons on that line",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", source=source) from None
+    except RecursionError:
+        raise InputError(
+            "the document nests too deeply to read", source=source, fix="flatten the structure"
+        ) from None
+    finally:
+        loader.dispose()
+
+
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file, refusing missing, oversized or binary files clearly."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputError("file not found", source=path, fix="check the path") from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
+    if size > max_bytes:
+        raise InputError(
+            f"file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit",
+            source=path,
+            fix="split it into smaller files",
+        )
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"not UTF-8 text (byte {exc.start})", source=path, fix="save the file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
+
+
+def load_data_file(path: Path) -> Any:
+    """Load a .json, .yaml or .yml file; JSON errors carry line numbers too."""
+    text = read_text(path)
+    if path.suffix.lower() == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"invalid JSON: {exc.msg} (column {exc.colno})",
+                source=path,
+                line=exc.lineno,
+                fix="check commas, quotes and brackets on that line",
+            ) from None
+        except RecursionError:
+            raise InputError("the JSON nests too deeply to read", source=path) from None
+    return parse_yaml(text, path)
+
+
+def line_of(data: Any, loc: Sequence[Any]) -> int | None:
+    """The line of the deepest element of `loc` that the loaded data knows about."""
+    line = getattr(data, "line", None)
+    current = data
+    for part in loc:
+        if isinstance(current, LineDict) and part in current:
+            line = current.lines.get(part, line)
+            current = current[part]
+        elif isinstance(current, LineList) and isinstance(part, int) and 0 <= part < len(current):
+            line = current.lines[part]
+            current = current[part]
+        else:
+            break
+    return line
+
+
+def format_loc(loc: Sequence[Any]) -> str:
+    """Render a pydantic location like ('tests', 0, 'name') as tests[0].name."""
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text

@@ -1,0 +1,41 @@
+"""Shared fixtures: the vendor exports, a local OpenAI-compatible server, pytester setup."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pytest_voicetest.fake_server import FakeLLMServer
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+TESTS = Path(__file__).parent
+PLATFORMS = TESTS / "fixtures" / "platforms"
+OWN = TESTS / "fixtures" / "own"
+
+
+@pytest.fixture
+def platforms() -> Path:
+    return PLATFORMS
+
+
+@pytest.fixture
+def llm_server():
+    """A fresh local OpenAI-compatible server (127.0.0.1, bounded requests and hangs)."""
+    with FakeLLMServer(max_requests=2000, max_hang=5.0) as server:
+        yield server
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> pytest.Pytester:
+    """A pytester project with the vendor exports under agents/ and no stray settings."""
+    agents = pytester.path / "agents"
+    shutil.copytree(PLATFORMS, agents)
+    shutil.copytree(OWN, agents / "own")
+    pytester.makeini("[pytest]\n")
+    for name in ("VOICETEST_MODEL", "VOICETEST_AGENT_MODEL", "VOICETEST_SIMULATOR_MODEL", "VOICETEST_JUDGE_MODEL"):
+        pytester._monkeypatch.delenv(name, raising=False)
+    return pytester

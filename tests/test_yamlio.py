@@ -1,0 +1,70 @@
+"""Safe YAML loading with line numbers, and the refusals that keep hostile files harmless."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_voicetest.errors import InputError
+from pytest_voicetest.yamlio import MAX_DEPTH, load_data_file, line_of, parse_yaml, read_text
+
+
+def test_lines_of_keys_and_items() -> None:
+    data = parse_yaml("agent: a.json\ntests:\n  - name: one\n    includes: [x]\n  - name: two\n")
+    assert line_of(data, ("agent",)) == 1
+    assert line_of(data, ("tests", 1)) == 5
+    assert line_of(data, ("tests", 0, "includes")) == 4
+    assert line_of(data, ("tests", 0, "missing", "deeper")) == 3
+
+
+def test_duplicate_keys_are_errors() -> None:
+    with pytest.raises(InputError, match=r"^f.yaml:3: duplicate key 'name' \(first at line 2\)"):
+        parse_yaml("tests:\n  - name: a\n    name: b\n", "f.yaml")
+
+
+def test_object_building_tags_are_refused() -> None:
+    text = "x: !!python/object/apply:os.system ['echo pwned']\n"
+    with pytest.raises(InputError, match=r"f.yaml:1: .*tags that build objects are not allowed"):
+        parse_yaml(text, "f.yaml")
+
+
+def test_syntax_error_names_the_line() -> None:
+    with pytest.raises(InputError, match=r"f.yaml:4: invalid YAML: .*while parsing a flow sequence at line 3"):
+        parse_yaml("a: 1\nb:\n  - [unclosed\n", "f.yaml")
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for level in range(1, 9):
+        previous = chr(ord("a") + level - 1)
+        name = chr(ord("a") + level)
+        lines.append(f"{name}: &{name} [{', '.join(['*' + previous] * 10)}]")
+    with pytest.raises(InputError, match="alias bomb"):
+        parse_yaml("\n".join(lines), "bomb.yaml")
+
+
+def test_deep_nesting_is_refused() -> None:
+    text = "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5)
+    with pytest.raises(InputError, match="nest"):
+        parse_yaml(text, "deep.yaml")
+
+
+def test_huge_and_binary_files(tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"a: 1\n" * 10)
+    with pytest.raises(InputError, match="more than the 0 MB limit"):
+        read_text(big, max_bytes=10)
+    binary = tmp_path / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_text(binary)
+    with pytest.raises(InputError, match="file not found"):
+        read_text(tmp_path / "missing.yaml")
+
+
+def test_json_errors_carry_lines(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_text('{\n  "a": 1,\n  "b": ,\n}')
+    with pytest.raises(InputError, match=r"a.json:3: invalid JSON"):
+        load_data_file(path)
