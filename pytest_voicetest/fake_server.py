@@ -7,7 +7,8 @@ latency, 429 with Retry-After, 500, malformed JSON, a truncated body, a hung req
 
 The default responder plays every role well enough for the engine: the caller says
 `caller_lines` lines then calls end_call; the agent answers; a judge gets
-`judge_score`; forced tool calls get empty arguments.
+`judge_score`; forced tool calls get empty arguments. A responder may instead return
+`{"status": 4xx, "error": "..."}` to answer with that HTTP error.
 """
 
 from __future__ import annotations
@@ -160,7 +161,12 @@ class FakeLLMServer:
                     server._closing.wait(server.max_hang)
                     self.close_connection = True
                     return
-                payload = json.dumps(_completion(body, server.responder(body))).encode()
+                answer = server.responder(body)
+                if "status" in answer:
+                    error = {"error": {"message": answer.get("error", "error"), "type": "invalid_request_error"}}
+                    self._send(int(answer["status"]), json.dumps(error).encode())
+                    return
+                payload = json.dumps(_completion(body, answer)).encode()
                 if fault == "malformed":
                     self._send(200, payload[: len(payload) // 2])
                     return

@@ -26,7 +26,7 @@ from .llm.models import ResolvedModels
 from .models.graph import AgentGraph
 from .models.results import RepeatStats, TestResult, Usage
 from .models.testcase import TestCase
-from .redact import redact
+from .redact import redact, redact_data
 from .settings import RunOptions
 from .transcripts import load_transcript
 
@@ -108,7 +108,7 @@ async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0) -> TestR
         result.status = "error"
         result.error_message = redact(str(exc))
     result.usage = llm.usage.model_copy()
-    return result
+    return TestResult.model_validate(redact_data(result.model_dump()))
 
 
 def _fill(result: TestResult, record: CallRecord) -> None:

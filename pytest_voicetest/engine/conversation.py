@@ -107,7 +107,7 @@ class Conversation:
         except CallEnded:
             pass
         except (asyncio.TimeoutError, TimeoutError):
-            self._finish("call_timeout")
+            self._end("call_timeout")
         self.record.duration_ms = round(self.clock_ms, 1)
         self.record.turn_count = self.caller_count
         return self.record
@@ -473,9 +473,12 @@ class Conversation:
     def _caller_lines(self) -> int:
         return self.caller_count
 
-    def _finish(self, reason: str, error: str | None = None) -> None:
+    def _end(self, reason: str, error: str | None = None) -> None:
         self.record.end_reason = reason
         self.record.error = error
+
+    def _finish(self, reason: str, error: str | None = None) -> None:
+        self._end(reason, error)
         raise CallEnded(reason)
 
 

@@ -47,6 +47,8 @@ def litellm_module() -> Any:
         litellm.telemetry = False
         for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
+        for name in ("openai", "httpx", "httpcore"):  # their debug logs carry whole request bodies
+            logging.getLogger(name).setLevel(logging.WARNING)
         register(litellm)
         _litellm = litellm
     return _litellm
@@ -282,6 +284,8 @@ class LLMClient:
             kwargs["metadata"] = {"voicetest": request.context | {"kind": request.kind}}
         elif self.options.api_base:
             kwargs["api_base"] = self.options.api_base
+            if request.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
+                kwargs["api_key"] = "no-key-needed"  # local OpenAI-compatible servers take any key
         response = await litellm.acompletion(
             model=request.model,
             messages=request.messages,

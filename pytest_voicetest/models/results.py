@@ -117,7 +117,7 @@ class TestResult(BaseModel):
             for m in self.metric_results
             if not m.passed
         ]
-        lines += [f"constraint: {v}" for v in self.constraint_violations if v.startswith("flow judge")]
+        lines += [v for v in self.constraint_violations if v.startswith("flow judge")]
         return lines
 
 

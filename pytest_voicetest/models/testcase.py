@@ -116,6 +116,7 @@ class ScriptStep(_Strict):
     end: bool = False
     extract: dict[str, Any] | None = None
     function_args: dict[str, Any] | None = None
+    latency_ms: float | None = Field(default=None, ge=0)
 
     @property
     def is_caller(self) -> bool:
@@ -134,12 +135,40 @@ class ScriptStep(_Strict):
         return self
 
 
+class CampaignVerdict(_Strict):
+    """What the scripted judge says of a scenario call."""
+
+    passed: bool = True
+    sentiment: Literal["Positive", "Negative", "Neutral"] = "Neutral"
+    reasoning: str = "scripted verdict"
+
+
+class Flaky(_Strict):
+    """Make the scripted judge fail `fail` of every `of` repeats, chosen with `seed`."""
+
+    fail: int = Field(ge=0)
+    of: int = Field(ge=1)
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _within(self) -> Flaky:
+        if self.fail > self.of:
+            raise ValueError(f"flaky.fail ({self.fail}) cannot exceed flaky.of ({self.of})")
+        return self
+
+
 class Script(_Strict):
-    """Deterministic turns for the `scripted` provider, plus judge scores by criterion."""
+    """Deterministic turns for the `scripted` provider, plus what its judge answers.
+
+    `judge` maps a criterion (or `"*"`) to a score; `flow_violations` is the flow
+    judge's answer; `campaign` the verdict on scenario calls; `flaky` fails runs.
+    """
 
     turns: list[ScriptStep] = Field(default_factory=list)
     judge: dict[str, float] = Field(default_factory=dict)
-    flaky: dict[str, int] | None = None
+    flow_violations: list[str] = Field(default_factory=list)
+    campaign: CampaignVerdict | None = None
+    flaky: Flaky | None = None
 
     @model_validator(mode="before")
     @classmethod

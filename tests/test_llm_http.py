@@ -1,0 +1,164 @@
+"""The real litellm HTTP path against a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from pytest_voicetest.api import run_test_case
+from pytest_voicetest.errors import LLMError
+from pytest_voicetest.fake_server import FakeLLMServer, default_responder
+from pytest_voicetest.importers import import_agent
+from pytest_voicetest.llm.client import ClientOptions, LLMClient, LLMRequest
+from pytest_voicetest.settings import RunOptions
+
+from .conftest import PLATFORMS
+
+MODELS = {"agent": "openai/gpt-4o-mini", "simulator": "openai/gpt-4o-mini", "judge": "openai/gpt-4o-mini"}
+SECRET = "sk-test-Zx81kQ0pLm77Ys3Wv"
+
+
+def request(**overrides: Any) -> LLMRequest:
+    values = {"role": "agent", "kind": "agent", "model": "openai/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    return LLMRequest(**(values | overrides))
+
+
+class RecordingSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def complete(server: FakeLLMServer, **options: Any) -> tuple[Any, RecordingSleep]:
+    sleep = RecordingSleep()
+    client = LLMClient(ClientOptions(api_base=server.api_base, **({"timeout": 5.0} | options)), sleep=sleep)
+    return asyncio.run(client.complete(request())), sleep
+
+
+@pytest.fixture(autouse=True)
+def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", SECRET)
+
+
+def test_full_call_through_http(llm_server: FakeLLMServer) -> None:
+    agent = import_agent(PLATFORMS / "retell/sample_config.json")
+    result = run_test_case(
+        {"name": "http call", "user_prompt": "Ask about billing", "metrics": ["The agent helped"], "includes": ["happy to help"]},
+        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
+    )
+    assert result.status == "pass", result.failures()
+    assert [t.role for t in result.transcript] == ["agent", "user", "agent", "user", "agent", "user"]
+    assert result.end_reason == "user_ended"
+    assert result.metric_results[0].score == 0.9 and result.metric_results[0].confidence == 0.8
+    assert result.usage.calls == len(llm_server.requests) == 7  # 3 agent + 3 caller + 1 judge
+    assert result.usage.prompt_tokens > 0 and result.usage.cost_usd > 0
+    assert result.models_used == MODELS
+    assert all(t.timestamp >= 0 for t in result.transcript)
+    agent_requests = [r for r in llm_server.requests if "tools" in r and any(t["function"]["name"].startswith("route_to") for t in r["tools"])]
+    assert agent_requests, "the agent must be offered its edges as real function-calling tools"
+
+
+@pytest.mark.parametrize("fault", ["429", "500", "malformed", "truncated"])
+def test_retries_after_injected_faults(llm_server: FakeLLMServer, fault: str) -> None:
+    llm_server.inject(fault, fault)
+    reply, sleep = complete(llm_server)
+    assert reply.content.startswith("Agent reply")
+    assert reply.retries == 2
+    assert len(sleep.delays) == 2
+    assert llm_server.stats.faults == {fault: 2}
+
+
+def test_retry_after_is_honoured_and_backoff_is_capped(llm_server: FakeLLMServer) -> None:
+    llm_server.retry_after = 0.75
+    llm_server.inject("429")
+    _, sleep = complete(llm_server, backoff_base=0.01)
+    assert sleep.delays == [0.75]
+    llm_server.inject("500", "500", "500", "500")
+    _, sleep = complete(llm_server, backoff_base=1.0, backoff_cap=2.0, max_retries=4)
+    assert len(sleep.delays) == 4 and max(sleep.delays) <= 2.0
+
+
+def test_gives_up_after_max_retries(llm_server: FakeLLMServer) -> None:
+    llm_server.inject("500", "500", "500")
+    with pytest.raises(LLMError, match=r"failed after 3 attempts: InternalServerError"):
+        complete(llm_server, max_retries=2)
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 422])
+def test_other_4xx_are_never_retried(status: int) -> None:
+    responder = lambda body: {"status": status, "error": f"Incorrect API key provided: {SECRET}"}  # noqa: E731
+    with FakeLLMServer(responder) as server:
+        with pytest.raises(LLMError) as info:
+            complete(server)
+        assert len(server.requests) == 1
+    assert SECRET not in str(info.value)
+    assert "***" in str(info.value)
+
+
+def test_hung_response_is_cut_by_the_timeout(llm_server: FakeLLMServer) -> None:
+    complete(llm_server)  # warm litellm up first: only the hung requests are timed
+    llm_server.inject("hang", "hang")
+    started = time.perf_counter()
+    with pytest.raises(LLMError, match="timed out"):
+        complete(llm_server, timeout=0.5, max_retries=1)
+    elapsed = time.perf_counter() - started
+    assert 0.9 <= elapsed < 3.0
+    assert len(llm_server.requests) == 3
+
+
+def test_turn_timeout_ends_the_call(llm_server: FakeLLMServer) -> None:
+    agent = import_agent(PLATFORMS / "retell/sample_config.json")
+    llm_server.latency = 0.6
+    result = run_test_case(
+        {"name": "slow", "user_prompt": "hi", "turn_timeout": 0.3, "expect": {"end_reason": ["turn_timeout"]}},
+        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
+    )
+    assert result.end_reason == "turn_timeout"
+    assert result.status == "pass"
+
+
+def test_call_timeout_ends_the_call(llm_server: FakeLLMServer) -> None:
+    agent = import_agent(PLATFORMS / "retell/sample_config.json")
+    llm_server.latency = 0.2
+    llm_server.responder = default_responder(caller_lines=50)
+    result = run_test_case(
+        {"name": "long", "user_prompt": "hi", "includes": ["x"], "call_timeout": 1.0},
+        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
+    )
+    assert (result.end_reason, result.status) == ("call_timeout", "fail")
+
+
+def test_no_secret_in_results_logs_or_cassettes(llm_server: FakeLLMServer, tmp_path, caplog, capsys) -> None:
+    from pytest_voicetest.llm.cassette import Cassette
+
+    caplog.set_level(logging.DEBUG)
+    agent = import_agent(PLATFORMS / "retell/sample_config.json")
+    cassette = Cassette(tmp_path / "c.json", "record", "secret test")
+    result = run_test_case(
+        {"name": "secret", "user_prompt": f"My key is {SECRET}.", "includes": ["happy"], "dynamic_variables": {"token": SECRET}},
+        agent, models=MODELS, api_base=llm_server.api_base, cassette=cassette, project=PLATFORMS,
+    )
+    cassette.save()
+    assert all(header == f"Bearer {SECRET}" for header in llm_server.stats.authorization_seen)  # the key did reach the model
+    captured = capsys.readouterr()
+    artifacts = [result.model_dump_json(), (tmp_path / "c.json").read_text(), caplog.text, captured.out, captured.err]
+    assert all(SECRET not in text for text in artifacts)
+    assert "***" in (tmp_path / "c.json").read_text()
+
+
+def test_run_options_flow_into_the_engine(llm_server: FakeLLMServer) -> None:
+    agent = import_agent(PLATFORMS / "retell/sample_config.json")
+    llm_server.responder = default_responder(caller_lines=10)
+    result = run_test_case(
+        {"name": "short", "user_prompt": "hi", "includes": ["happy"], "expect": {"end_reason": "max_turns"}},
+        agent, models=MODELS, api_base=llm_server.api_base, options=RunOptions(max_turns=2), project=PLATFORMS,
+    )
+    assert (result.turn_count, result.end_reason, result.status) == (2, "max_turns", "pass")
+    assert json.loads(result.model_dump_json())["turn_count"] == 2
