@@ -281,4 +281,6 @@ class VoicetestItem(pytest.Item):
         return super().repr_failure(excinfo, style=style)
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, self.line - 1, f"{self.path.name}::{self.name}"
+        # Not a suffix of the node id, so pytest shows the id as is (a suffix would have
+        # its dots turned into '::'); it heads the failure section.
+        return self.path, self.line - 1, f"{self.path.name}::{self.name} (line {self.line})"

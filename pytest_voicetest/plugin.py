@@ -62,6 +62,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "voicetest(agent=None, agent_format='auto'): attach an agent config to a Python test")
+    if config.getoption("vt_record") and config.getoption("vt_replay"):
+        raise pytest.UsageError("--vt-record and --vt-replay cannot be used together; pick one")
+    from .settings_file import find_settings_file
+
+    if find_settings_file(Path(config.rootpath).resolve()):
+        voicetest_session(config)  # a configured project: report bad settings now, as usage errors
     if hasattr(config, "workerinput"):
         return
     from .report import ResultLog

@@ -25,9 +25,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import InputError
+from .settings_file import SETTINGS_FILE, find_settings_file
 from .yamlio import format_loc
 
-SETTINGS_FILE = ".voicetest.toml"
 SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
 ROLES = ("agent", "simulator", "judge")
 
@@ -68,18 +68,6 @@ class Settings(BaseModel):
     models: ModelSettings = Field(default_factory=ModelSettings)
     run: RunOptions = Field(default_factory=RunOptions)
     env: dict[str, str] = Field(default_factory=dict)
-
-
-def find_settings_file(start: Path) -> tuple[Path, bool] | None:
-    """The nearest settings file at or above `start`: (path, is_pyproject)."""
-    for directory in [start, *start.parents]:
-        own = directory / SETTINGS_FILE
-        if own.is_file():
-            return own, False
-        pyproject = directory / "pyproject.toml"
-        if pyproject.is_file() and "[tool.voicetest" in pyproject.read_text(encoding="utf-8", errors="replace"):
-            return pyproject, True
-    return None
 
 
 def load_settings(start: Path | None = None, environ: dict[str, str] | None = None) -> Settings:

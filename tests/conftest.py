@@ -29,8 +29,21 @@ def llm_server():
         yield server
 
 
+@pytest.fixture(scope="session")
+def litellm_loaded() -> None:
+    """Import litellm once, before any pytester exists.
+
+    pytester restores `sys.modules` to what it was when it was created; litellm imported
+    later would be dropped and re-imported (2-4 s) by every test, and its global state
+    does not survive being dropped.
+    """
+    from pytest_voicetest.llm.client import litellm_module
+
+    litellm_module()
+
+
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def project(litellm_loaded: None, pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester project with the vendor exports under agents/ and no stray settings."""
     agents = pytester.path / "agents"
     shutil.copytree(PLATFORMS, agents)
