@@ -43,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vt-repeat", dest="vt_repeat", type=_positive_int, metavar="N", help="run every LLM test N times (pass_rate decides)")
     group.addoption("--vt-max-cost", dest="vt_max_cost", type=_non_negative_float, metavar="USD", help="stop LLM tests once this much is spent")
     group.addoption("--vt-max-calls", dest="vt_max_calls", type=_positive_int, metavar="N", help="stop LLM tests after N model calls")
+    group.addoption("--vt-store", dest="vt_store", metavar="PATH_OR_URL", help="VoiceSim store: SQLite path or postgresql:// URL")
     for name, help_text in (
         ("voicetest_record", "record cassettes (true/false)"),
         ("voicetest_replay", "replay cassettes (true/false)"),
@@ -56,12 +57,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         ("voicetest_repeat", "repeat LLM tests N times"),
         ("voicetest_max_cost", "session cost budget in USD"),
         ("voicetest_max_calls", "session model-call budget"),
+        ("voicetest_store", "VoiceSim store: SQLite path or postgresql:// URL"),
     ):
         parser.addini(name, help_text)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "voicetest(agent=None, agent_format='auto'): attach an agent config to a Python test")
+    config.addinivalue_line("markers", "voicesim(n_points=8, scenarios=None, seed=0): run a test over VoiceSim points x scenarios (voicesim_result)")
     if config.getoption("vt_record") and config.getoption("vt_replay"):
         raise pytest.UsageError("--vt-record and --vt-replay cannot be used together; pick one")
     from .settings_file import find_settings_file
@@ -91,6 +94,7 @@ class ResultCollector:
         self.log = log
         self.session: pytest.Session | None = None
         self.file_errors = 0
+        self.voicesim_lines: list[str] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -104,6 +108,9 @@ class ResultCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        sweep = getattr(report, "voicesim", None)
+        if sweep is not None:
+            self.log.add_voicesim(sweep)
         data = getattr(report, "voicetest", None)
         if data is None:
             return
@@ -133,6 +140,10 @@ class ResultCollector:
             terminalreporter.section("voicetest summary")
             for line in lines:
                 terminalreporter.write_line(line)
+        if self.voicesim_lines:
+            terminalreporter.section("voicesim summary")
+            for line in self.voicesim_lines:
+                terminalreporter.write_line(line)
         if self.log.path:
             terminalreporter.write_line(f"voicetest report: {self.log.path}")
 
@@ -140,6 +151,8 @@ class ResultCollector:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.file_errors and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        # before the report is written (the terminal summary comes after this hook)
+        self.voicesim_lines = self.log.summarise_voicesim()
         self.log.write(session.exitstatus)
 
 
@@ -155,11 +168,24 @@ def voicetest_session(config: pytest.Config) -> Any:
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     name = file_path.name
-    if name.startswith("test_") and file_path.suffix in {".yaml", ".yml"}:
+    if file_path.suffix not in VOICETEST_SUFFIXES:
+        return None
+    if name.startswith("test_"):
         from .collect import YamlTestFile
 
         return YamlTestFile.from_parent(parent, path=file_path)
+    if name.startswith("voicesim_"):
+        from .sweeps import SweepFile
+
+        return SweepFile.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.definition.get_closest_marker("voicesim") is not None:
+        from .sweeps import parametrize
+
+        parametrize(metafunc)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -171,9 +197,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     outcome = yield
+    if call.when != "call":
+        return
     result = getattr(item, "result", None)
-    if call.when == "call" and result is not None:
+    if result is not None:
         outcome.get_result().voicetest = result.model_dump(mode="json")
+    sweep = getattr(item, "voicesim", None)
+    if sweep is not None:
+        outcome.get_result().voicesim = sweep
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -183,6 +214,22 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 # ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture
+def voicesim_result(request: pytest.FixtureRequest) -> Any:
+    """The evaluation of this (point, scenario) case of a @pytest.mark.voicesim test."""
+    from .sweeps import Case, result_for
+
+    case = getattr(request, "param", None)
+    if not isinstance(case, Case):
+        raise pytest.UsageError(f"{request.node.nodeid}: voicesim_result needs @pytest.mark.voicesim(...) on the test")
+    result = result_for(case, voicetest_session(request.config).store_location)
+    request.node.voicesim = {
+        "run_id": result.run_id, "store": voicetest_session(request.config).store_location, "scenario": result.scenario,
+        "best_score": round(result.score, 6), "best_point": list(result.point), "plot": None,
+    }
+    return result
 
 
 @pytest.fixture

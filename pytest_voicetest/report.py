@@ -107,6 +107,7 @@ class ResultLog:
         self.path = path
         self.results: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
+        self.sweeps: dict[tuple[str, str], dict[str, Any]] = {}
         self.journal = path.with_name(path.name + ".partial.jsonl") if path else None
         if self.journal:
             self.journal.parent.mkdir(parents=True, exist_ok=True)
@@ -118,6 +119,39 @@ class ResultLog:
         if self.journal:
             with self.journal.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def add_voicesim(self, data: dict[str, Any]) -> None:
+        """Remember a VoiceSim run an item wrote to (its summary is built at the end)."""
+        self.sweeps.setdefault((data["store"], data["run_id"]), {"plot": data.get("plot")})
+
+    def summarise_voicesim(self) -> list[str]:
+        """Summaries of every VoiceSim run of the session, from the store (so xdist workers' work is included)."""
+        if not self.sweeps:
+            return []
+        from .errors import VoicetestError
+        from .voicesim import runs
+        from .voicesim.space import Space
+        from .voicesim.store import open_store
+        from .voicesim.summary import plot, summary_lines
+
+        lines: list[str] = []
+        summaries = self.extra.setdefault("voicesim", {})
+        for (location, run_id), info in sorted(self.sweeps.items()):
+            store = open_store(location)
+            try:
+                run = store.get_run(run_id)
+                result = runs.summary(store, run_id)
+                summaries[run_id] = {"name": run.name, "store": location} | result
+                lines.append(f"{run.name} (run {run_id}, {location}):")
+                lines += summary_lines(result)
+                if info.get("plot"):
+                    written = plot(Space.from_data(run.space), store.evaluations(run_id), Path(info["plot"]))
+                    lines.append(f"  plot: {written}")
+            except VoicetestError as exc:
+                lines.append(f"{run_id}: {exc}")
+            finally:
+                store.close()
+        return lines
 
     def summary(self) -> dict[str, Any]:
         totals = {"total": 0, "pass": 0, "fail": 0, "error": 0, "skipped": 0}

@@ -54,6 +54,8 @@ class VoicetestSession:
         self.cassette_mode = "record" if record else ("replay" if replay else None)
         self.cassette_dir = (self.rootpath / self.options.cassette_dir).resolve()
         self.api_base = config.getoption("vt_api_base") or _ini(config, "voicetest_api_base")
+        store = config.getoption("vt_store") or _ini(config, "voicetest_store")
+        self.store_location = store if store and "://" in str(store) else str((self.rootpath / (store or ".voicetest/voicesim.db")).resolve())
         self.is_worker = hasattr(config, "workerinput")
         self.concurrency = 1 if self.is_worker else self.options.concurrency
         self.loop = LoopThread()

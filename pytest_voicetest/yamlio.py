@@ -84,11 +84,7 @@ def _check_size(node: yaml.Node) -> None:
 
     def size(current: yaml.Node, depth: int) -> int:
         if depth > MAX_DEPTH:
-            raise InputError(
-                f"the document nests deeper than {MAX_DEPTH} levels",
-                line=current.start_mark.line + 1,
-                fix="flatten the structure",
-            )
+            raise _too_deep(current)
         known = sizes.get(id(current))
         if known is not None:
             return known
@@ -111,6 +107,21 @@ def _check_size(node: yaml.Node) -> None:
     size(node, 0)
 
 
+def _too_deep(node: yaml.Node) -> InputError:
+    return InputError(f"the document nests deeper than {MAX_DEPTH} levels", line=node.start_mark.line + 1, fix="flatten the structure")
+
+
+def _check_depth(root: yaml.Node) -> None:
+    """Refuse documents nested deeper than MAX_DEPTH (iteratively, collections only)."""
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep(node)
+        children = (child for pair in node.value for child in pair) if isinstance(node, yaml.MappingNode) else node.value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (yaml.MappingNode, yaml.SequenceNode)))
+
+
 def parse_yaml(text: str, source: str | Path | None = None) -> Any:
     """Parse one YAML document safely into LineDict/LineList values."""
     loader = _LineLoader(text)
@@ -118,8 +129,10 @@ def parse_yaml(text: str, source: str | Path | None = None) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        if "*" in text or len(text) > SMALL_DOCUMENT:  # without aliases a small file cannot explode
+        if "*" in text or len(text) > SMALL_DOCUMENT:
             _check_size(node)
+        else:  # without aliases a small file cannot explode; only its depth needs a look
+            _check_depth(node)
         return loader.construct_document(node)
     except InputError as exc:
         raise exc.located(source) from None

@@ -30,20 +30,27 @@ def llm_server():
 
 
 @pytest.fixture(scope="session")
-def litellm_loaded() -> None:
-    """Import litellm once, before any pytester exists.
+def preloaded() -> None:
+    """Import the heavy modules once, before any pytester exists.
 
-    pytester restores `sys.modules` to what it was when it was created; litellm imported
-    later would be dropped and re-imported (2-4 s) by every test, and its global state
-    does not survive being dropped.
+    pytester restores `sys.modules` to what it was when it was created; a module first
+    imported during a test would be dropped afterwards: litellm would be re-imported
+    (2-4 s) by every test and loses its global state, and numpy's C core cannot load twice.
     """
+    import importlib
+
     from pytest_voicetest.llm.client import litellm_module
 
     litellm_module()
+    for name in ("numpy", "scipy.stats.qmc", "matplotlib.pyplot", "pytest_voicetest.voicesim.runs", "pytest_voicetest.sweeps"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # optional extras
+            pass
 
 
 @pytest.fixture
-def project(litellm_loaded: None, pytester: pytest.Pytester) -> pytest.Pytester:
+def project(preloaded: None, pytester: pytest.Pytester) -> pytest.Pytester:
     """A pytester project with the vendor exports under agents/ and no stray settings."""
     agents = pytester.path / "agents"
     shutil.copytree(PLATFORMS, agents)

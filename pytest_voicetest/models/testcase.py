@@ -7,16 +7,15 @@ the defaults' items then the test's, other values are the test's when it sets th
 
 from __future__ import annotations
 
-import difflib
-import re
 from pathlib import Path
 from typing import Any, Literal
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import InputError
-from ..yamlio import LineDict, format_loc, line_of
+from ..errors import InputError, did_you_mean
+from ..validation import located_error, validate
+from ..yamlio import format_loc, line_of
 
 EndReason = Literal["agent_ended", "user_ended", "max_turns", "turn_timeout", "call_timeout", "error"]
 END_REASONS: tuple[str, ...] = EndReason.__args__  # type: ignore[attr-defined]
@@ -299,28 +298,8 @@ def merge_defaults(defaults: dict[str, Any], test: dict[str, Any]) -> dict[str, 
     return merged
 
 
-def _friendly(error: dict[str, Any], allowed: tuple[str, ...]) -> tuple[str, str | None]:
-    """(message, fix) for one pydantic error."""
-    key = error["loc"][-1] if error["loc"] else ""
-    if error["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown key '{key}'{hint}", "remove it or fix the spelling"
-    if error["type"] == "missing":
-        return f"'{key}' is required", f"add {key}:"
-    if error["type"] == "literal_error":
-        return f"{error['msg']}, got {error['input']!r}", None
-    message = str(error["msg"]).removeprefix("Value error, ")
-    return f"{message} (got {error['input']!r})" if error["type"] not in {"value_error", "assertion_error"} else message, None
-
-
-def _raise_validation(exc: ValidationError, data: Any, source: Path | str, prefix: tuple[Any, ...], allowed: tuple[str, ...]) -> None:
-    error = exc.errors()[0]
-    loc = tuple(error["loc"])
-    message, fix = _friendly(error, allowed)
-    raise InputError(
-        message, source=source, line=line_of(data, prefix + loc), field=format_loc(prefix + loc), fix=fix
-    ) from None
+def _unknown_key(key: Any, allowed: tuple[str, ...], source: Path | str, line: int | None, field: str, fix: str) -> InputError:
+    return InputError(f"unknown key '{key}'{did_you_mean(str(key), allowed)}", source=source, line=line, field=field, fix=fix)
 
 
 def parse_test_file(data: Any, source: Path | str) -> TestFile:
@@ -333,20 +312,12 @@ def parse_test_file(data: Any, source: Path | str) -> TestFile:
             line=getattr(data, "line", 1),
             fix="start the file with `agent:` and `tests:` keys",
         )
-    try:
-        parsed = TestFile.model_validate(data)
-    except ValidationError as exc:
-        _raise_validation(exc, data, source, (), tuple(TestFile.model_fields))
+    parsed = validate(TestFile, data, source=source)
     for key in parsed.defaults:
         if key not in DEFAULT_KEYS:
-            close = difflib.get_close_matches(str(key), DEFAULT_KEYS, n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InputError(
-                f"unknown key '{key}'{hint}",
-                source=source,
-                line=line_of(data, ("defaults", key)),
-                field=f"defaults.{key}",
-                fix="defaults take any test key except name, transcript and script",
+            raise _unknown_key(
+                key, DEFAULT_KEYS, source, line_of(data, ("defaults", key)), f"defaults.{key}",
+                "defaults take any test key except name, transcript and script",
             )
     return parsed
 
@@ -369,40 +340,15 @@ def parse_test(
         )
     for key in raw:
         if key not in TEST_KEYS and key != "llm_model":
-            close = difflib.get_close_matches(str(key), TEST_KEYS, n=1, cutoff=0.6)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InputError(
-                f"unknown key '{key}'{hint}",
-                source=source,
-                line=line_of(root, prefix + (key,)),
-                field=format_loc(prefix + (key,)),
-                fix="remove it or fix the spelling",
-            )
-    merged = merge_defaults(defaults, raw)
+            raise _unknown_key(key, TEST_KEYS, source, line_of(root, prefix + (key,)), format_loc(prefix + (key,)), "remove it or fix the spelling")
     try:
-        return TestCase.model_validate(merged)
+        return TestCase.model_validate(merge_defaults(defaults, raw))
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        in_test = bool(loc) and loc[0] in raw
-        where = prefix + loc if in_test or not loc else ("defaults",) + loc
-        message, fix = _friendly(error, TEST_KEYS)
-        raise InputError(
-            message,
-            source=source,
-            line=line_of(root, where) if in_test or not loc else line_of(root, where) or line_of(root, prefix),
-            field=format_loc(where),
-            fix=fix,
-        ) from None
+        loc = tuple(exc.errors()[0]["loc"])
+        from_test = not loc or loc[0] in raw
+        error = located_error(exc, TestCase, source=source, root=root, prefix=prefix if from_test else ("defaults",))
+        if error.line is None:
+            error.line = line_of(root, prefix)
+        raise InputError(error.message, source=source, line=error.line, field=error.field, fix=error.fix) from None
 
 
-_SAFE_NAME = re.compile(r"[\[\]\n\r]")
-
-
-def clean_name(name: str) -> str:
-    """Test names go into pytest ids: no brackets or newlines."""
-    return _SAFE_NAME.sub(" ", name).strip()
-
-
-def is_line_dict(value: Any) -> bool:
-    return isinstance(value, LineDict)
