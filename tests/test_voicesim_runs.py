@@ -114,23 +114,24 @@ def test_show_points_summary_complete(store) -> None:
 
 
 def test_concurrent_writers_share_one_sqlite_file(tmp_path: Path) -> None:
+    """Four processes create the same new database and run at once, then write 800 rows."""
     path = tmp_path / "shared.db"
-    store = open_store(path)
-    run = runs.create(store, "shared", scenarios=["normal_faq", "crisis_at_10", "backchanneler", "silent_caller"], seed=9)
-    store.close()
+    scenarios = ["normal_faq", "crisis_at_10", "backchanneler", "silent_caller"]
     code = (
         "import sys\n"
         "from pytest_voicetest.voicesim import runs\n"
         "from pytest_voicetest.voicesim.store import open_store\n"
         f"store = open_store({str(path)!r})\n"
-        f"runs.sample(store, {run.id!r}, 200, only=[sys.argv[1]], chunk=5)\n"
+        f"runs.create(store, 'shared', scenarios={scenarios!r}, seed=9, run_id='shared-run')\n"
+        "runs.sample(store, 'shared-run', 200, only=[sys.argv[1]], chunk=5)\n"
     )
-    workers = [subprocess.Popen([sys.executable, "-c", code, name]) for name in ("normal_faq", "crisis_at_10", "backchanneler", "silent_caller")]
+    workers = [subprocess.Popen([sys.executable, "-c", code, name]) for name in scenarios]
     assert [w.wait(timeout=120) for w in workers] == [0, 0, 0, 0]
     store = open_store(path)
-    rows = store.evaluations(run.id)
+    rows = store.evaluations("shared-run")
     assert len(rows) == 800
     assert len({(e.point, e.scenario) for e in rows}) == 800
+    assert [r.id for r in runs.list_runs(store)] == ["shared-run"]
     store.close()
 
 

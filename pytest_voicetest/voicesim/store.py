@@ -243,8 +243,15 @@ class SQLiteStore(Store):
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA busy_timeout=30000")
+        for attempt in range(LOCK_RETRIES):  # switching to WAL does not wait on a busy file
+            try:
+                connection.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc):
+                    raise
+                time.sleep(min(0.5, 0.01 * (attempt + 1)))
         connection.execute("PRAGMA synchronous=NORMAL")
         super().__init__(_AutocommitSQLite(connection), str(path))
 
