@@ -47,6 +47,66 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _models(args: argparse.Namespace) -> dict[str, str | None]:
+    return {role: getattr(args, f"{role}_model", None) for role in ("agent", "simulator", "judge")}
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .api import run_tests
+
+    run = run_tests(Path(args.file), select=args.k, models=_models(args), api_base=args.api_base, concurrency=args.concurrency)
+    lines = []
+    for result in run.results:
+        lines.append(f"{result.status.upper():7s} {result.test_name}" + (f"  ({result.error_message})" if result.error_message and result.status != "pass" else ""))
+        lines += [f"          x {failure}" for failure in result.failures()]
+    counts = run.counts()
+    lines.append(f"run {run.id}: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
+    _emit(args, run.model_dump(mode="json"), "\n".join(lines))
+    return 1 if counts["fail"] or counts["error"] else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .api import evaluate_transcript
+
+    results = evaluate_transcript(
+        Path(args.transcript), args.metric, judge_model=args.judge_model, threshold=args.threshold,
+        agent=Path(args.agent) if args.agent else None, api_base=args.api_base,
+    )
+    text = "\n".join(f"{'PASS' if m.passed else 'FAIL'} {m.score:.2f} (>= {m.threshold:.2f}) {m.metric}: {m.reasoning or m.error}" for m in results)
+    _emit(args, [m.model_dump() for m in results], text)
+    return 0 if all(m.passed for m in results) else 1
+
+
+def cmd_export_tests(args: argparse.Namespace) -> int:
+    from .api import export_tests
+
+    data = export_tests(Path(args.file), args.format)
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if args.output:
+        Path(args.output).write_text(text + "\n", encoding="utf-8")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from .api import get_metrics_config, set_metrics_config
+    from .models.graph import MetricsConfig
+
+    path = Path(args.agent)
+    config = get_metrics_config(path)
+    if args.threshold is not None or args.add or args.remove:
+        metrics = [m for m in config.global_metrics if m not in (args.remove or [])] + [m for m in args.add or [] if m not in config.global_metrics]
+        threshold = config.threshold if args.threshold is None else args.threshold
+        from .validation import validate
+
+        config = validate(MetricsConfig, {"threshold": threshold, "global_metrics": metrics}, source=None)
+        print(f"wrote {set_metrics_config(path, config)}", file=sys.stderr)
+    text = f"threshold: {config.threshold}\n" + "\n".join(f"global metric: {m}" for m in config.global_metrics)
+    _emit(args, config.model_dump(), text)
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     from .settings import load_settings, masked, update_settings, write_settings
 
@@ -176,6 +236,33 @@ def build_parser() -> argparse.ArgumentParser:
     cmd.add_argument("--format", required=True, help="mermaid, retell_llm, retell_flow, vapi, native, native_yaml")
     cmd.add_argument("--agent-format", default="auto")
     cmd.add_argument("-o", "--output", help="write to this file instead of stdout")
+
+    cmd = command("run", cmd_run, "Run the tests of a test_*.yaml file (outside pytest); exit 1 if any fails.")
+    cmd.add_argument("file")
+    cmd.add_argument("-k", help="only tests whose name contains this")
+    for role in ("agent", "simulator", "judge"):
+        cmd.add_argument(f"--{role}-model", help=f"litellm model for the {role}")
+    cmd.add_argument("--api-base", help="OpenAI-compatible base URL")
+    cmd.add_argument("--concurrency", type=int, default=1, help="calls at once")
+
+    cmd = command("evaluate", cmd_evaluate, "Judge a recorded call (native or Retell export) against metrics.")
+    cmd.add_argument("transcript")
+    cmd.add_argument("--metric", action="append", required=True, help="a criterion (repeat for more)")
+    cmd.add_argument("--judge-model")
+    cmd.add_argument("--threshold", type=float, help="default: the agent's, else 0.7")
+    cmd.add_argument("--agent", help="agent config whose metrics config applies")
+    cmd.add_argument("--api-base")
+
+    cmd = command("export-tests", cmd_export_tests, "Export the tests of a test_*.yaml file in the Retell test format.")
+    cmd.add_argument("file")
+    cmd.add_argument("--format", default="retell", choices=["retell"])
+    cmd.add_argument("-o", "--output")
+
+    cmd = command("metrics", cmd_metrics, "Show or change an agent's metrics config (threshold, global metrics).")
+    cmd.add_argument("agent")
+    cmd.add_argument("--threshold", type=float)
+    cmd.add_argument("--add", action="append", metavar="CRITERION", help="add a global metric")
+    cmd.add_argument("--remove", action="append", metavar="CRITERION", help="remove a global metric")
 
     sim = sub.add_parser("sim", help="VoiceSim: sweep voice-pipeline settings over built-in scenarios.")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, parser_class=_Parser)

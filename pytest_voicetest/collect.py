@@ -284,3 +284,80 @@ class VoicetestItem(pytest.Item):
         # Not a suffix of the node id, so pytest shows the id as is (a suffix would have
         # its dots turned into '::'); it heads the failure section.
         return self.path, self.line - 1, f"{self.path.name}::{self.name} (line {self.line})"
+
+
+class CampaignCollector(pytest.File):
+    """A `scenario_*.yaml` campaign: one item per (scenario, call)."""
+
+    def collect(self) -> Any:
+        from .campaigns import call_case, call_name
+        from .importers import load_agent_file
+        from .models.scenario import CampaignFile
+        from .plugin import voicetest_session
+        from .validation import validate
+
+        state = voicetest_session(self.config)
+        try:
+            data = parse_yaml(read_text(self.path), self.path)
+            if not isinstance(data, dict):
+                raise InputError("a campaign file is a mapping with agent: and scenarios:", source=self.path, line=1)
+            campaign = validate(CampaignFile, data, source=self.path)
+            line = line_of(data, ("agent",))
+            agent_path = resolve_inside(self.path.parent, campaign.agent, state.rootpath, state.options.allow_outside_paths, "agent", self.path, line)
+            graph = load_agent_file(agent_path, campaign.agent_format)
+            name = campaign.name or self.path.stem
+            items = []
+            for index, scenario in enumerate(campaign.scenarios):
+                for call in range(1, campaign.number_of_call_to_make + 1):
+                    items.append(
+                        CampaignItem.from_parent(
+                            self,
+                            name=call_name(scenario, call),
+                            test=call_case(campaign, scenario, call),
+                            graph=graph,
+                            agent_path=agent_path,
+                            transcript_path=None,
+                            test_models={},
+                            file_models=campaign.models.model_dump(),
+                            line=line_of(data, ("scenarios", index)) or 1,
+                            campaign=campaign,
+                            scenario=scenario,
+                            call=call,
+                            campaign_name=name,
+                        )
+                    )
+        except InputError as exc:
+            raise self.CollectError(str(exc.located(self.path))) from None
+        return items
+
+
+class CampaignItem(VoicetestItem):
+    """One campaign call; up to `concurrent_call_count` calls of a campaign run at once."""
+
+    def __init__(self, *, campaign: Any, scenario: Any, call: int, campaign_name: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.campaign = campaign
+        self.scenario = scenario
+        self.call = call
+        self.campaign_name = campaign_name
+
+    @property
+    def concurrency(self) -> int:
+        return self.campaign.concurrent_call_count
+
+    async def execute(self) -> TestResult:
+        from .campaigns import run_call
+        from .plugin import voicetest_session
+        from .runner import skip_reason
+
+        state = voicetest_session(self.config)
+        cassette = state.cassette_for(self)
+        run = state.test_run(test=self.test, test_id=self.nodeid, graph=self.graph, test_models=self.test_models, file_models=self.file_models)
+        reason = skip_reason(run) or (None if run.models["judge"] else "no judge model configured for the campaign: set --vt-judge-model or models: in the campaign file")
+        try:
+            if reason:
+                return TestResult(test_id=self.nodeid, test_name=self.test.name, status="skipped", error_message=reason)
+            return await run_call(run, state.client(cassette), self.campaign, self.scenario, self.call, self.campaign_name)
+        finally:
+            if cassette is not None:
+                cassette.save()

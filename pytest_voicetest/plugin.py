@@ -95,6 +95,7 @@ class ResultCollector:
         self.session: pytest.Session | None = None
         self.file_errors = 0
         self.voicesim_lines: list[str] = []
+        self.campaign_lines: list[str] = []
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -140,6 +141,10 @@ class ResultCollector:
             terminalreporter.section("voicetest summary")
             for line in lines:
                 terminalreporter.write_line(line)
+        if self.campaign_lines:
+            terminalreporter.section("campaign summary")
+            for line in self.campaign_lines:
+                terminalreporter.write_line(line)
         if self.voicesim_lines:
             terminalreporter.section("voicesim summary")
             for line in self.voicesim_lines:
@@ -153,7 +158,26 @@ class ResultCollector:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         # before the report is written (the terminal summary comes after this hook)
         self.voicesim_lines = self.log.summarise_voicesim()
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        self.campaign_lines = self.log.summarise_campaigns(interrupted, self._findings)
         self.log.write(session.exitstatus)
+
+    def _findings(self, campaign: str, judge: str, failed: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+        """The judge's findings on a campaign's failed calls (recorded/replayed like any call)."""
+        import asyncio
+
+        from .campaigns import write_findings
+        from .errors import VoicetestError
+
+        state = voicetest_session(self.config)
+        cassette = state.cassette_named(campaign, "campaign summary")
+        try:
+            return asyncio.run(write_findings(state.client(cassette), judge, failed))
+        except VoicetestError as exc:
+            return [f"(the judge could not summarise: {exc})"], []
+        finally:
+            if cassette is not None:
+                cassette.save()
 
 
 def voicetest_session(config: pytest.Config) -> Any:
@@ -178,6 +202,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
         from .sweeps import SweepFile
 
         return SweepFile.from_parent(parent, path=file_path)
+    if name.startswith("scenario_"):
+        from .collect import CampaignCollector
+
+        return CampaignCollector.from_parent(parent, path=file_path)
     return None
 
 

@@ -108,12 +108,16 @@ class ResultLog:
         self.results: list[dict[str, Any]] = []
         self.extra: dict[str, Any] = {}
         self.sweeps: dict[tuple[str, str], dict[str, Any]] = {}
+        self.opened_at = time.time()
+        self.started_at: dict[str, float] = {}
         self.journal = path.with_name(path.name + ".partial.jsonl") if path else None
         if self.journal:
             self.journal.parent.mkdir(parents=True, exist_ok=True)
             self.journal.write_text("", encoding="utf-8")
 
     def add(self, nodeid: str, result: dict[str, Any], wall_ms: float) -> None:
+        if result.get("campaign"):
+            self.started_at.setdefault(result["campaign"]["campaign"], time.time() - wall_ms / 1000)
         entry = redact_data({"nodeid": nodeid, "file": nodeid.split("::")[0], "wall_ms": round(wall_ms, 1), **result})
         self.results.append(entry)
         if self.journal:
@@ -153,6 +157,35 @@ class ResultLog:
                 store.close()
         return lines
 
+    def summarise_campaigns(self, interrupted: bool, findings: Any) -> list[str]:
+        """Campaign summaries from the finished calls; `findings(judge, failed)` asks the judge
+        what went wrong (skipped when the session was interrupted)."""
+        from .campaigns import summary_lines, tally
+
+        calls: dict[str, list[dict[str, Any]]] = {}
+        for result in self.results:
+            if result.get("campaign"):
+                calls.setdefault(result["campaign"]["campaign"], []).append(result)
+        lines: list[str] = []
+        summaries = {}
+        for name, finished in sorted(calls.items()):
+            summary = tally(name, finished, finished[0]["campaign"]["total_calls"], interrupted)
+            started = self.started_at.get(name, time.time())
+            summary.history = [{"status": "Pending", "at": _stamp(self.opened_at)}, {"status": "In Progress", "at": _stamp(started)}]
+            if not interrupted:
+                summary.history.append({"status": "Calculating Summary", "at": _stamp(time.time())})
+                failed = [r for r in finished if r["status"] != "pass"]
+                judge = next((r["models_used"].get("judge") for r in finished if r.get("models_used", {}).get("judge")), None)
+                if failed and judge:
+                    summary.what_went_wrong, summary.suggestions_for_improvement = findings(name, judge, failed)
+                summary.status = "Completed" if summary.finished_calls == summary.total_calls else "Stopped"
+            summary.history.append({"status": summary.status, "at": _stamp(time.time())})
+            summaries[name] = summary.model_dump()
+            lines += summary_lines(summary)
+        if summaries:
+            self.extra["campaigns"] = summaries
+        return lines
+
     def summary(self) -> dict[str, Any]:
         totals = {"total": 0, "pass": 0, "fail": 0, "error": 0, "skipped": 0}
         usage = {"llm_calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0, "retries": 0}
@@ -188,6 +221,10 @@ class ResultLog:
         temporary.replace(self.path)
         if self.journal and self.journal.exists():
             self.journal.unlink()
+
+
+def _stamp(moment: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
 
 
 def summary_lines(log: ResultLog, slowest: int = 3) -> list[str]:

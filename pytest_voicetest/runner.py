@@ -94,6 +94,7 @@ async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0) -> TestR
                 call_timeout=test.call_timeout or run.options.call_timeout,
                 allow_real_tools=bool(test.allow_real_tools if test.allow_real_tools is not None else run.options.allow_real_tools),
                 repeat_index=repeat_index,
+                max_call_minutes=test.max_call_minutes,
             )
             record = await Conversation(setup, llm).run()
         _fill(result, record)

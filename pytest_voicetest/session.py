@@ -113,13 +113,17 @@ class VoicetestSession:
 
     def cassette_for(self, item: Any) -> Any:
         """The item's cassette in record/replay mode, else None."""
+        path, root = Path(item.path).resolve(), self.rootpath.resolve()
+        relative = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+        return self.cassette_named(str(relative), item.name, item.nodeid)
+
+    def cassette_named(self, group: str, name: str, test_id: str | None = None) -> Any:
+        """A cassette at <cassette dir>/<group>/<name>.json in record/replay mode, else None."""
         if self.cassette_mode is None:
             return None
         from .llm.cassette import Cassette, cassette_path
 
-        path, root = Path(item.path).resolve(), self.rootpath.resolve()
-        relative = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
-        return Cassette(cassette_path(self.cassette_dir, str(relative), item.name), self.cassette_mode, item.nodeid)
+        return Cassette(cassette_path(self.cassette_dir, group, name), self.cassette_mode, test_id or f"{group}::{name}")
 
     def client(self, cassette: Any = None) -> Any:
         from .llm.client import ClientOptions, LLMClient
@@ -138,14 +142,22 @@ class VoicetestSession:
             self.futures[item.nodeid] = self.loop.submit(item.execute())
 
     def run(self, item: Any) -> Any:
-        """Start this item's call (and the next ones, up to the concurrency), wait for its result."""
+        """Start this item's call and the next ones, up to the concurrency, then wait for its result.
+
+        `--vt-concurrency` looks ahead over all voicetest items; a campaign's own
+        `concurrent_call_count` looks ahead over that campaign's calls only.
+        """
         self.start(item)
-        if self.concurrency > 1:
-            position = self.order.get(item.nodeid)
-            if position is not None:
-                ahead = [i for i in self.items[position + 1:] if getattr(i, "prefetchable", False)]
-                for upcoming in ahead[: self.concurrency - 1]:
-                    self.start(upcoming)
+        own = 1 if self.is_worker else getattr(item, "concurrency", 1)
+        window = max(self.concurrency, own)
+        position = self.order.get(item.nodeid)
+        if window > 1 and position is not None:
+            ahead = [
+                i for i in self.items[position + 1:]
+                if getattr(i, "prefetchable", False) and (self.concurrency >= own or i.parent is item.parent)
+            ]
+            for upcoming in ahead[: window - 1]:
+                self.start(upcoming)
         return self.futures.pop(item.nodeid).result()
 
     def run_coroutine(self, coroutine: Coroutine[Any, Any, Any]) -> Any:

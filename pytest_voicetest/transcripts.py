@@ -36,9 +36,9 @@ def load_transcript(path: Path) -> CallRecord:
     if isinstance(data, dict) and ("transcript_object" in data or "transcript_with_tool_calls" in data):
         return _retell(data, path)
     if isinstance(data, dict) and "turns" in data:
-        return _native(data["turns"], data.get("end_reason"), path)
+        return parse_turns(data["turns"], path, data.get("end_reason"))
     if isinstance(data, list):
-        return _native(data, None, path)
+        return parse_turns(data, path)
     raise InputError(
         "not a transcript",
         source=path,
@@ -55,7 +55,8 @@ def _path_from_nodes(turns: list[Turn]) -> list[str]:
     return path
 
 
-def _native(items: Any, end_reason: Any, source: Path) -> CallRecord:
+def parse_turns(items: Any, source: Path | str, end_reason: Any = None) -> CallRecord:
+    """A recorded call from native turns ({role, content, node_id?}; tool turns may name the tool)."""
     if not isinstance(items, list):
         raise InputError("turns must be a list", source=source, field="turns")
     record = CallRecord()

@@ -8,7 +8,8 @@ caller has spoken, `always` edges after the node has spoken; logic, extract and
 function nodes run without speaking; end and transfer nodes speak (if they have a
 prompt) and end the call. A route the node does not offer is recorded as a
 constraint violation and not taken. The call ends on a hang-up, an end node, an
-end-call or transfer tool, `max_turns` caller turns, a turn timeout or the call timeout.
+end-call or transfer tool, `max_turns` caller turns, a turn timeout or the call timeout,
+or (with `max_call_minutes`) when the words spoken at 150 per minute exceed the limit.
 
 Time on the call is the sum of model (and real tool) latencies, so a replayed call
 has the same timestamps as the recorded one.
@@ -34,6 +35,7 @@ from .templating import render
 from .tools import ToolMocker, call_url, openai_tool, parse_arguments
 
 MAX_TOOL_ROUNDS = 8
+WORDS_PER_MINUTE = 150  # simulated speaking time for max_call_minutes
 MAX_HOPS = 25
 SILENT = frozenset({"logic", "extract", "function"})
 ENDING = frozenset({"end", "transfer"})
@@ -55,6 +57,7 @@ class CallSetup:
     call_timeout: float = 600.0
     allow_real_tools: bool = False
     repeat_index: int = 0
+    max_call_minutes: float | None = None
 
 
 @dataclass
@@ -95,6 +98,7 @@ class Conversation:
         self.hops: list[str] = []
         self.counters: dict[str, int] = {}
         self.caller_count = 0
+        self.words_spoken = 0
         persona = render(setup.test.user_prompt, self.record.variables, setup.graph.snippets)
         simulator_model = setup.models["simulator"] or "scripted"
         self.simulator = Simulator(llm, simulator_model, persona, self._context(), setup.repeat_index)
@@ -466,6 +470,10 @@ class Conversation:
             self.caller_count += 1
         metadata = {"node_id": self.node_id} if role == "agent" else {}
         self.record.transcript.append(Turn(role=role, content=text, timestamp=round(self.clock_ms, 1), metadata=metadata))  # type: ignore[arg-type]
+        self.words_spoken += len(text.split())
+        limit = self.setup.max_call_minutes
+        if limit is not None and self.words_spoken / WORDS_PER_MINUTE > limit:
+            self._finish("call_timeout")
 
     def _advance(self, milliseconds: float) -> None:
         self.clock_ms += milliseconds

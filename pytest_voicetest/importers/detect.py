@@ -131,14 +131,27 @@ def _describe(payload: Payload) -> str:
     return {"data": "JSON or YAML", "text": "Python (.py)", "bytes": "an .xlsx workbook"}[payload]
 
 
-_CACHE: dict[tuple[str, str, int, int], AgentGraph] = {}
+_CACHE: dict[tuple[Any, ...], AgentGraph] = {}
+METRICS_SIDECAR = ".metrics.json"
 
 
 def load_agent_file(path: Path, format: str = "auto") -> AgentGraph:
-    """import_agent for a file, cached on path, size and modification time."""
+    """import_agent for a file, with its `<file>.metrics.json` metrics config if there is one;
+    cached on the paths, sizes and modification times."""
+    if not path.is_file():
+        raise InputError("file not found", source=path, fix="check the path")
+    sidecar = path.with_name(path.name + METRICS_SIDECAR)
     stat = path.stat()
-    key = (str(path.resolve()), format, stat.st_mtime_ns, stat.st_size)
+    extra = sidecar.stat() if sidecar.is_file() else None
+    key = (str(path.resolve()), format, stat.st_mtime_ns, stat.st_size, extra and extra.st_mtime_ns, extra and extra.st_size)
     graph = _CACHE.get(key)
     if graph is None:
-        graph = _CACHE[key] = import_agent(path, format=format)
+        graph = import_agent(path, format=format)
+        if extra is not None:
+            from ..models.graph import MetricsConfig
+            from ..validation import validate
+
+            config = validate(MetricsConfig, load_data_file(sidecar), source=sidecar)
+            graph = graph.model_copy(update={"metrics_config": config})
+        _CACHE[key] = graph
     return graph

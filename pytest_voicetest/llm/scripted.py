@@ -10,7 +10,8 @@ the per-kind `index`, how many caller lines came before, the node, the edge tool
 - simulator: the caller steps in order; when they run out the caller hangs up;
 - extract / function: the `extract` and `function_args` values in order;
 - judge: `script.judge[criterion]` (or `"*"`), with `flaky: {fail, of, seed}` failing a
-  seeded `fail` of every `of` repeats; flow: `script.flow_violations`.
+  seeded `fail` of every `of` repeats; flow: `script.flow_violations`; campaign:
+  `script.campaign`; campaign summary: the failed calls as given, no suggestions.
 """
 
 from __future__ import annotations
@@ -150,8 +151,11 @@ def respond(context: dict[str, Any], tool_choice: Any = None) -> dict[str, Any]:
     if kind == "flow":
         return {"content": json.dumps({"violations": context["script"].get("flow_violations") or []}), "tool_calls": []}
     if kind == "campaign":
-        verdict = context["script"].get("campaign") or {"passed": True, "sentiment": "Neutral", "reasoning": "scripted"}
+        verdict = (context.get("script") or {}).get("campaign") or {"passed": True, "sentiment": "Neutral", "reasoning": "scripted verdict"}
         return {"content": json.dumps(verdict), "tool_calls": []}
+    if kind == "campaign_summary":  # a scripted judge reports the failures and invents no advice
+        findings = {"what_went_wrong": context.get("failures") or [], "suggestions_for_improvement": []}
+        return {"content": json.dumps(findings), "tool_calls": []}
     raise ScriptError(f"the scripted provider cannot answer a '{kind}' request")
 
 

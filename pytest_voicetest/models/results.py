@@ -70,6 +70,19 @@ class CheckResult(BaseModel):
     evidence: str = ""
 
 
+class CallOutcome(BaseModel):
+    """A campaign call: which scenario and voice, and the judge's verdict and caller sentiment."""
+
+    campaign: str
+    scenario: str
+    call: int
+    total_calls: int = 1
+    voice: dict[str, str] | None = None
+    passed: bool = False
+    sentiment: Literal["Positive", "Negative", "Neutral"] = "Neutral"
+    reasoning: str = ""
+
+
 class RepeatStats(BaseModel):
     """Pass statistics over `repeat` runs of one test."""
 
@@ -108,6 +121,7 @@ class TestResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     repeat: RepeatStats | None = None
     runs: list[TestResult] = Field(default_factory=list)
+    campaign: CallOutcome | None = None
 
     def failures(self) -> list[str]:
         """Human lines for every failed check and metric."""
@@ -118,6 +132,8 @@ class TestResult(BaseModel):
             if not m.passed
         ]
         lines += [v for v in self.constraint_violations if v.startswith("flow judge")]
+        if self.campaign and not self.campaign.passed:
+            lines.append(f"campaign judge: the expected result was not met ({self.campaign.sentiment} caller): {self.campaign.reasoning}")
         return lines
 
 

@@ -203,6 +203,7 @@ class TestCase(_Strict):
     models: Models = Field(default_factory=Models)
     turn_timeout: float | None = Field(default=None, gt=0)
     call_timeout: float | None = Field(default=None, gt=0)
+    max_call_minutes: float | None = Field(default=None, gt=0, le=60)
     allow_real_tools: bool | None = None
     start_node: str | None = None
 
