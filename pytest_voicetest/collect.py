@@ -353,7 +353,7 @@ class CampaignItem(VoicetestItem):
         state = voicetest_session(self.config)
         cassette = state.cassette_for(self)
         run = state.test_run(test=self.test, test_id=self.nodeid, graph=self.graph, test_models=self.test_models, file_models=self.file_models)
-        reason = skip_reason(run) or (None if run.models["judge"] else "no judge model configured for the campaign: set --vt-judge-model or models: in the campaign file")
+        reason = skip_reason(run, also=("judge",))
         try:
             if reason:
                 return TestResult(test_id=self.nodeid, test_name=self.test.name, status="skipped", error_message=reason)

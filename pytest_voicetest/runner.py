@@ -11,7 +11,7 @@ when the pass rate (or its 95% Wilson lower bound) reaches `pass_rate`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,20 +48,20 @@ class TestRun:
     transcript_path: Path | None = None
 
 
-def missing_models(run: TestRun) -> list[str]:
-    """Roles the test needs that no setting configures."""
+def missing_models(run: TestRun, also: Sequence[str] = ()) -> list[str]:
+    """Roles the test (and `also` these) needs that no setting configures."""
     test = run.test
-    needed = []
+    needed = list(also)
     if run.transcript_path is None:
         needed += ["agent", "simulator"]
     global_metrics = run.graph.metrics_config.global_metrics if run.graph else []
     if test.metrics or test.flow_judge or (global_metrics and test.type == "llm"):
         needed.append("judge")
-    return [role for role in needed if not run.models[role]]
+    return [role for role in ("agent", "simulator", "judge") if role in needed and not run.models[role]]
 
 
-def skip_reason(run: TestRun) -> str | None:
-    missing = missing_models(run)
+def skip_reason(run: TestRun, also: Sequence[str] = ()) -> str | None:
+    missing = missing_models(run, also)
     if not missing:
         return None
     names = ", ".join(missing)

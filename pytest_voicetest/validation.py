@@ -60,8 +60,10 @@ def located_error(
     prefix: tuple[Any, ...] = (),
     fix: str | None = None,
 ) -> InputError:
-    """The first error of `exc` as an InputError with the file, line and field."""
-    error = exc.errors()[0]
+    """The first error of `exc` (an unknown key first: it often explains a missing one)
+    as an InputError with the file, line and field."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = tuple(error["loc"])
     message, own_fix = describe(error, known_keys(model, loc))
     where = prefix + loc
