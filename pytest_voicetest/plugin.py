@@ -63,6 +63,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    import uuid
+
+    from .session import SESSION_ID
+
+    worker = getattr(config, "workerinput", None)
+    config.stash[SESSION_ID] = (worker or {}).get("voicetest_session") or uuid.uuid4().hex[:12]
     config.addinivalue_line("markers", "voicetest(agent=None, agent_format='auto'): attach an agent config to a Python test")
     config.addinivalue_line("markers", "voicesim(n_points=8, scenarios=None, seed=0): run a test over VoiceSim points x scenarios (voicesim_result)")
     if config.getoption("vt_record") and config.getoption("vt_replay"):
@@ -161,6 +167,9 @@ class ResultCollector:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         self.campaign_lines = self.log.summarise_campaigns(interrupted, self._findings)
         self.log.write(session.exitstatus)
+        from .session import budget_ledger
+
+        budget_ledger(self.config).unlink(missing_ok=True)
 
     def _findings(self, campaign: str, judge: str, failed: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         """The judge's findings on a campaign's failed calls (recorded/replayed like any call)."""
@@ -178,6 +187,14 @@ class ResultCollector:
         finally:
             if cassette is not None:
                 cassette.save()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist: workers share the controller's session id (and so its budget ledger)."""
+    from .session import SESSION_ID
+
+    node.workerinput["voicetest_session"] = node.config.stash[SESSION_ID]
 
 
 def voicetest_session(config: pytest.Config) -> Any:

@@ -204,14 +204,31 @@ def aggregate(test: TestCase, runs: list[TestResult]) -> TestResult:
 
 
 async def run_test(run: TestRun, make_client: Callable[[], LLMClient]) -> TestResult:
-    """Run a test (`repeat` times when asked) and return its result; skipped without models."""
+    """Run a test (`repeat` times when asked) and return its result; skipped without models
+    or once the session's budget is spent (what the aborted call spent is still reported)."""
     reason = skip_reason(run)
     if reason:
-        return TestResult(
-            test_id=run.test_id, test_name=run.test.name, status="skipped", error_message=reason,
-            models_used=dict(run.models.models), model_overrides=list(run.models.overrides),
-        )
-    if run.test.repeat == 1:
-        return await run_once(run, make_client(), 0)
-    runs = [await run_once(run, make_client(), index) for index in range(run.test.repeat)]
-    return aggregate(run.test, runs)
+        return _skipped(run, reason)
+    clients: list[LLMClient] = []
+
+    def client() -> LLMClient:
+        clients.append(make_client())
+        return clients[-1]
+
+    try:
+        if run.test.repeat == 1:
+            return await run_once(run, client(), 0)
+        runs = [await run_once(run, client(), index) for index in range(run.test.repeat)]
+        return aggregate(run.test, runs)
+    except BudgetExceeded as exc:
+        skipped = _skipped(run, str(exc))
+        for used in clients:
+            skipped.usage.add(used.usage)
+        return skipped
+
+
+def _skipped(run: TestRun, reason: str) -> TestResult:
+    return TestResult(
+        test_id=run.test_id, test_name=run.test.name, status="skipped", error_message=reason,
+        models_used=dict(run.models.models), model_overrides=list(run.models.overrides),
+    )

@@ -28,9 +28,41 @@ OPTION_INI = {
 }
 
 
+SESSION_ID = pytest.StashKey[str]()
+
+
 def _ini(config: pytest.Config, name: str) -> Any:
     value = config.getini(name)
     return value if value not in ("", None, []) else None
+
+
+def budget_ledger(config: pytest.Config) -> Path:
+    """The session's budget ledger, the same path in the controller and every worker."""
+    return Path(config.rootpath) / ".voicetest" / f"budget-{config.stash[SESSION_ID]}.json"
+
+
+def _int(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise pytest.UsageError(f"ini key {name} must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise pytest.UsageError(f"ini key {name} must be at least 1, got {number}")
+    return number
+
+
+def _float(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise pytest.UsageError(f"ini key {name} must be a number, got {value!r}") from None
+    if number < 0:
+        raise pytest.UsageError(f"ini key {name} must not be negative, got {number}")
+    return number
 
 
 class VoicetestSession:
@@ -62,7 +94,23 @@ class VoicetestSession:
         self.futures: dict[str, Future[Any]] = {}
         self.order: dict[str, int] = {}
         self.items: list[Any] = []
-        self.gate: Any = None
+        self.repeat = config.getoption("vt_repeat") or _int(_ini(config, "voicetest_repeat"), "voicetest_repeat")
+        self.gate = self._budget()
+
+    def _budget(self) -> Any:
+        """The session's shared budget when --vt-max-cost or --vt-max-calls is set."""
+        max_cost = self.config.getoption("vt_max_cost")
+        if max_cost is None:
+            max_cost = _float(_ini(self.config, "voicetest_max_cost"), "voicetest_max_cost")
+        max_calls = self.config.getoption("vt_max_calls") or _int(_ini(self.config, "voicetest_max_calls"), "voicetest_max_calls")
+        if max_cost is None and max_calls is None:
+            return None
+        from .budget import Budget
+
+        return Budget(self.budget_ledger(), max_cost, max_calls)
+
+    def budget_ledger(self) -> Path:
+        return budget_ledger(self.config)
 
     def _run_options(self) -> RunOptions:
         values = self.settings.run.model_dump()
@@ -99,6 +147,8 @@ class VoicetestSession:
         from .llm.models import environment_models, resolve_models
         from .runner import TestRun
 
+        if self.repeat and test.repeat == 1 and test.type == "llm" and transcript_path is None:
+            test = test.model_copy(update={"repeat": self.repeat})
         models = resolve_models(
             cli=self.cli_models,
             test=test_models,

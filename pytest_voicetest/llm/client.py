@@ -215,11 +215,13 @@ class LLMClient:
         if self.cassette is not None and not scripted and self.cassette.replaying:
             reply = self.cassette.replay(request)
         else:
-            self.gate.check()
+            if not scripted:  # scripted models and replays are free: no budget
+                self.gate.check()
             reply = await self._call_with_retries(request)
-            if self.cassette is not None and not scripted:
-                self.cassette.record(request, reply)
-        self.gate.spent(reply)
+            if not scripted:
+                self.gate.spent(reply)
+                if self.cassette is not None:
+                    self.cassette.record(request, reply)
         self.usage.add(
             Usage(
                 calls=1,
