@@ -76,11 +76,24 @@ async def judge_call(llm: LLMClient, model: str, scenario: CampaignScenario, res
     return passed, str(sentiment), str(verdict.get("reasoning", ""))
 
 
+def _outcome(campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str) -> CallOutcome:
+    total = campaign.number_of_call_to_make * len(campaign.scenarios)
+    return CallOutcome(campaign=name, scenario=scenario.name, call=call, total_calls=total, voice=pick_voice(campaign, scenario, call))
+
+
+def skipped_call(run: TestRun, campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str, reason: str) -> TestResult:
+    """A call that could not run (no model, budget spent): still accounted for in the campaign."""
+    result = TestResult(test_id=run.test_id, test_name=run.test.name, status="skipped", error_message=reason,
+                        models_used=dict(run.models.models), model_overrides=list(run.models.overrides))
+    result.campaign = _outcome(campaign, scenario, call, name)
+    result.campaign.reasoning = reason
+    return result
+
+
 async def run_call(run: TestRun, llm: LLMClient, campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str) -> TestResult:
     """Simulate one campaign call and judge it."""
     result = await run_once(run, llm)
-    total = campaign.number_of_call_to_make * len(campaign.scenarios)
-    outcome = CallOutcome(campaign=name, scenario=scenario.name, call=call, total_calls=total, voice=pick_voice(campaign, scenario, call))
+    outcome = _outcome(campaign, scenario, call, name)
     if result.status != "error":
         context = {"script": scenario.script.model_dump()} if scenario.script else {}
         try:
@@ -115,10 +128,10 @@ def tally(name: str, outcomes: list[dict[str, Any]], total: int, interrupted: bo
     )
     for result in outcomes:
         call = result["campaign"]
-        row = summary.per_scenario.setdefault(call["scenario"], {"calls": 0, "passed": 0, "failed": 0, "errors": 0})
+        row = summary.per_scenario.setdefault(call["scenario"], {"calls": 0, "passed": 0, "failed": 0, "errors": 0, "skipped": 0})
         row["calls"] += 1
-        row[{"pass": "passed", "fail": "failed"}.get(result["status"], "errors")] += 1
-        if result["status"] != "error":
+        row[{"pass": "passed", "fail": "failed", "skipped": "skipped"}.get(result["status"], "errors")] += 1
+        if result["status"] in {"pass", "fail"}:
             summary.analytics[call["sentiment"]] += 1
     return summary
 
@@ -149,7 +162,8 @@ async def write_findings(llm: LLMClient, model: str, failed: list[dict[str, Any]
 def summary_lines(summary: CampaignSummary) -> list[str]:
     lines = [f"{summary.campaign}: {summary.status}, {summary.finished_calls}/{summary.total_calls} calls ({summary.progress:.0f}%)"]
     for scenario, row in summary.per_scenario.items():
-        lines.append(f"  {scenario}: {row['passed']}/{row['calls']} passed")
+        skipped = f", {row['skipped']} skipped" if row["skipped"] else ""
+        lines.append(f"  {scenario}: {row['passed']}/{row['calls']} passed{skipped}")
     lines.append("  sentiment: " + ", ".join(f"{k} {v}" for k, v in summary.analytics.items()))
     lines += [f"  went wrong: {item}" for item in summary.what_went_wrong]
     lines += [f"  suggestion: {item}" for item in summary.suggestions_for_improvement]

@@ -107,6 +107,13 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import SCHEMAS
+
+    print(json.dumps(SCHEMAS[args.kind](), indent=2))
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     from .settings import load_settings, masked, update_settings, write_settings
 
@@ -304,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sim_command("adapters", "Show how a point maps to Retell, VAPI and LiveKit settings.")
     cmd.add_argument("--point", required=True)
     cmd.add_argument("--platform", choices=["retell", "vapi", "livekit"])
+
+    cmd = command("schema", cmd_schema, "Print the JSON Schema of test, campaign or sweep files (for editors).")
+    cmd.add_argument("--kind", choices=["test", "campaign", "sweep"], default="test")
 
     cmd = command("settings", cmd_settings, "Show settings, or change them with --set KEY=VALUE.")
     cmd.add_argument("--dir", default=".", help="project directory")

@@ -346,7 +346,8 @@ class CampaignItem(VoicetestItem):
         return self.campaign.concurrent_call_count
 
     async def execute(self) -> TestResult:
-        from .campaigns import run_call
+        from .campaigns import run_call, skipped_call
+        from .errors import BudgetExceeded
         from .plugin import voicetest_session
         from .runner import skip_reason
 
@@ -355,9 +356,11 @@ class CampaignItem(VoicetestItem):
         run = state.test_run(test=self.test, test_id=self.nodeid, graph=self.graph, test_models=self.test_models, file_models=self.file_models)
         reason = skip_reason(run, also=("judge",))
         try:
-            if reason:
-                return TestResult(test_id=self.nodeid, test_name=self.test.name, status="skipped", error_message=reason)
-            return await run_call(run, state.client(cassette), self.campaign, self.scenario, self.call, self.campaign_name)
+            if reason is None:
+                return await run_call(run, state.client(cassette), self.campaign, self.scenario, self.call, self.campaign_name)
+        except BudgetExceeded as exc:
+            reason = str(exc)
         finally:
             if cassette is not None:
                 cassette.save()
+        return skipped_call(run, self.campaign, self.scenario, self.call, self.campaign_name, reason)

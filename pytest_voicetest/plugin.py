@@ -62,8 +62,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(name, help_text)
 
 
+@pytest.hookimpl(tryfirst=True)  # before Hypothesis loads the profile named on the command line
 def pytest_configure(config: pytest.Config) -> None:
     import uuid
+
+    profile = config.getoption("hypothesis_profile", None)
+    if isinstance(profile, str) and profile.startswith("voicetest-"):
+        from .strategies import register_profiles
+
+        register_profiles()
 
     from .session import SESSION_ID
 
@@ -81,8 +88,9 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     from .report import ResultLog
 
-    report = config.getoption("vt_report") or config.getini("voicetest_report") or None
-    log = ResultLog(Path(report).resolve() if report else None)
+    option, ini = config.getoption("vt_report"), config.getini("voicetest_report")
+    report = Path(option).resolve() if option else (Path(config.rootpath) / ini if ini else None)  # ini paths: from the rootdir
+    log = ResultLog(report)
     config.stash[LOG_KEY] = log
     config.pluginmanager.register(ResultCollector(config, log), "voicetest-results")
 

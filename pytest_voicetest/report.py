@@ -174,7 +174,7 @@ class ResultLog:
             summary.history = [{"status": "Pending", "at": _stamp(self.opened_at)}, {"status": "In Progress", "at": _stamp(started)}]
             if not interrupted:
                 summary.history.append({"status": "Calculating Summary", "at": _stamp(time.time())})
-                failed = [r for r in finished if r["status"] != "pass"]
+                failed = [r for r in finished if r["status"] in {"fail", "error"}]
                 judge = next((r["models_used"].get("judge") for r in finished if r.get("models_used", {}).get("judge")), None)
                 if failed and judge:
                     summary.what_went_wrong, summary.suggestions_for_improvement = findings(name, judge, failed)

@@ -66,7 +66,7 @@ def test_campaign_runs_judges_and_summarises(project: pytest.Pytester) -> None:
     summary = data["campaigns"]["Pizza campaign"]
     assert summary["status"] == "Completed" and summary["progress"] == 100.0
     assert [h["status"] for h in summary["history"]] == ["Pending", "In Progress", "Calculating Summary", "Completed"]
-    assert summary["per_scenario"]["Order pizza"] == {"calls": 3, "passed": 3, "failed": 0, "errors": 0}
+    assert summary["per_scenario"]["Order pizza"] == {"calls": 3, "passed": 3, "failed": 0, "errors": 0, "skipped": 0}
     assert summary["analytics"] == {"Positive": 3, "Negative": 3, "Neutral": 0}
     assert summary["suggestions_for_improvement"] == []  # the scripted judge invents no advice
     voices = {r["campaign"]["call"]: r["campaign"]["voice"]["id"] for r in data["results"] if r["campaign"]["scenario"] == "Order pizza"}

@@ -23,7 +23,7 @@ def _tool(tool: ToolDefinition) -> dict[str, Any]:
         out["parameters"] = tool.parameters
     if tool.url:
         out["url"] = tool.url
-    out.update({k: v for k, v in tool.metadata.items() if k in {"tool_id", "method", "timeout_ms"}})
+    out.update({k: v for k, v in tool.metadata.items() if k in {"tool_id", "method", "timeout_ms", "response_variables"}})
     return out
 
 

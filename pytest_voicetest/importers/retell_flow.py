@@ -86,7 +86,7 @@ def tool(raw: dict[str, Any]) -> dict[str, Any]:
         "parameters": dict(raw.get("parameters") or {}),
         "type": text(raw.get("type")) or "custom",
         "url": raw.get("url"),
-        "metadata": {k: raw[k] for k in ("tool_id", "method", "timeout_ms") if k in raw},
+        "metadata": {k: raw[k] for k in ("tool_id", "method", "timeout_ms", "response_variables") if k in raw},
     }
 
 
