@@ -13,8 +13,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .judges.metrics import parse_json_object, transcript_text
-from .llm.client import LLMClient, LLMRequest
+from .judges.metrics import ask_judge, transcript_text
+from .llm.client import LLMClient
 from .models.results import CallOutcome, TestResult
 from .models.scenario import CampaignFile, CampaignScenario, CampaignSummary
 from .models.testcase import TestCase
@@ -56,23 +56,12 @@ def call_case(campaign: CampaignFile, scenario: CampaignScenario, call: int) -> 
 
 
 async def judge_call(llm: LLMClient, model: str, scenario: CampaignScenario, result: TestResult, context: dict[str, Any]) -> tuple[bool, str, str]:
-    request = LLMRequest(
-        role="judge",
-        kind="campaign",
-        model=model,
-        messages=[
-            {"role": "system", "content": CALL_JUDGE},
-            {"role": "user", "content": f"Expected result: {scenario.expected_result}\n\nTranscript:\n{transcript_text(result.transcript)}"},
-        ],
-        params={"temperature": 0, "response_format": {"type": "json_object"}},
-        context=context,
-    )
-    reply = await llm.complete(request)
-    verdict = parse_json_object(reply.content) or {}
+    question = f"Expected result: {scenario.expected_result}\n\nTranscript:\n{transcript_text(result.transcript)}"
+    verdict, raw = await ask_judge(llm, "campaign", model, CALL_JUDGE, question, context)
     passed = verdict.get("passed")
     sentiment = verdict.get("sentiment")
     if not isinstance(passed, bool) or sentiment not in SENTIMENTS:
-        raise ValueError(f"the campaign judge's reply is not a verdict: {reply.content[:160]!r}")
+        raise ValueError(f"the campaign judge's reply is not a verdict: {raw[:160]!r}")
     return passed, str(sentiment), str(verdict.get("reasoning", ""))
 
 
@@ -144,16 +133,8 @@ async def write_findings(llm: LLMClient, model: str, failed: list[dict[str, Any]
         f"{r['campaign']['scenario']} (call {r['campaign']['call']}): {r['campaign'].get('reasoning') or r.get('error_message') or r['status']}"
         for r in failed
     ]
-    request = LLMRequest(
-        role="judge",
-        kind="campaign_summary",
-        model=model,
-        messages=[{"role": "system", "content": SUMMARY_JUDGE}, {"role": "user", "content": "Failed calls:\n" + "\n".join(f"- {line}" for line in lines)}],
-        params={"temperature": 0, "response_format": {"type": "json_object"}},
-        context={"failures": lines},
-    )
-    reply = await llm.complete(request)
-    data = parse_json_object(reply.content) or {}
+    question = "Failed calls:\n" + "\n".join(f"- {line}" for line in lines)
+    data, _ = await ask_judge(llm, "campaign_summary", model, SUMMARY_JUDGE, question, {"failures": lines})
     wrong = [str(x) for x in data.get("what_went_wrong") or []]
     suggestions = [str(x) for x in data.get("suggestions_for_improvement") or []]
     return wrong, suggestions

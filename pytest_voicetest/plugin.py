@@ -8,8 +8,24 @@ from typing import Any
 import pytest
 
 SESSION_KEY = pytest.StashKey[Any]()
+SESSION_ID = pytest.StashKey[str]()
 LOG_KEY = pytest.StashKey[Any]()
 VOICETEST_SUFFIXES = (".yaml", ".yml")
+INI_KEYS = (
+    ("voicetest_record", "record cassettes (true/false)"),
+    ("voicetest_replay", "replay cassettes (true/false)"),
+    ("voicetest_cassette_dir", "cassette folder"),
+    ("voicetest_max_turns", "caller turns per call"),
+    ("voicetest_concurrency", "calls in flight at once"),
+    ("voicetest_report", "JSON report path (relative to the rootdir)"),
+    ("voicetest_api_base", "OpenAI-compatible base URL"),
+    ("voicetest_allow_outside_paths", "allow paths outside the project (true/false)"),
+    ("voicetest_allow_real_tools", "call real tool URLs (true/false)"),
+    ("voicetest_repeat", "repeat LLM tests N times"),
+    ("voicetest_max_cost", "session cost budget in USD"),
+    ("voicetest_max_calls", "session model-call budget"),
+    ("voicetest_store", "VoiceSim store: SQLite path or postgresql:// URL"),
+)
 
 
 def _positive_int(text: str) -> int:
@@ -44,21 +60,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--vt-max-cost", dest="vt_max_cost", type=_non_negative_float, metavar="USD", help="stop LLM tests once this much is spent")
     group.addoption("--vt-max-calls", dest="vt_max_calls", type=_positive_int, metavar="N", help="stop LLM tests after N model calls")
     group.addoption("--vt-store", dest="vt_store", metavar="PATH_OR_URL", help="VoiceSim store: SQLite path or postgresql:// URL")
-    for name, help_text in (
-        ("voicetest_record", "record cassettes (true/false)"),
-        ("voicetest_replay", "replay cassettes (true/false)"),
-        ("voicetest_cassette_dir", "cassette folder"),
-        ("voicetest_max_turns", "caller turns per call"),
-        ("voicetest_concurrency", "calls in flight at once"),
-        ("voicetest_report", "JSON report path"),
-        ("voicetest_api_base", "OpenAI-compatible base URL"),
-        ("voicetest_allow_outside_paths", "allow paths outside the project (true/false)"),
-        ("voicetest_allow_real_tools", "call real tool URLs (true/false)"),
-        ("voicetest_repeat", "repeat LLM tests N times"),
-        ("voicetest_max_cost", "session cost budget in USD"),
-        ("voicetest_max_calls", "session model-call budget"),
-        ("voicetest_store", "VoiceSim store: SQLite path or postgresql:// URL"),
-    ):
+    for name, help_text in INI_KEYS:
         parser.addini(name, help_text)
 
 
@@ -71,19 +73,14 @@ def pytest_configure(config: pytest.Config) -> None:
         from .strategies import register_profiles
 
         register_profiles()
-
-    from .session import SESSION_ID
-
     worker = getattr(config, "workerinput", None)
     config.stash[SESSION_ID] = (worker or {}).get("voicetest_session") or uuid.uuid4().hex[:12]
     config.addinivalue_line("markers", "voicetest(agent=None, agent_format='auto'): attach an agent config to a Python test")
     config.addinivalue_line("markers", "voicesim(n_points=8, scenarios=None, seed=0): run a test over VoiceSim points x scenarios (voicesim_result)")
     if config.getoption("vt_record") and config.getoption("vt_replay"):
         raise pytest.UsageError("--vt-record and --vt-replay cannot be used together; pick one")
-    from .settings_file import find_settings_file
-
-    if find_settings_file(Path(config.rootpath).resolve()):
-        voicetest_session(config)  # a configured project: report bad settings now, as usage errors
+    if _configured(config):
+        voicetest_session(config)  # report bad settings, ini values and options now, as usage errors
     if hasattr(config, "workerinput"):
         return
     from .report import ResultLog
@@ -175,8 +172,6 @@ class ResultCollector:
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         self.campaign_lines = self.log.summarise_campaigns(interrupted, self._findings)
         self.log.write(session.exitstatus)
-        from .session import budget_ledger
-
         budget_ledger(self.config).unlink(missing_ok=True)
 
     def _findings(self, campaign: str, judge: str, failed: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
@@ -197,11 +192,26 @@ class ResultCollector:
                 cassette.save()
 
 
+def budget_ledger(config: pytest.Config) -> Path:
+    """The session's budget ledger, the same path in the controller and every worker."""
+    return Path(config.rootpath) / ".voicetest" / f"budget-{config.stash[SESSION_ID]}.json"
+
+
+def _configured(config: pytest.Config) -> bool:
+    """Whether this project configures voicetest (settings file, ini keys or --vt-* options)."""
+    from .settings_file import find_settings_file
+
+    if find_settings_file(Path(config.rootpath).resolve()):
+        return True
+    names = [name for name, _ in INI_KEYS] + [f"voicetest_{role}_model" for role in ("agent", "simulator", "judge")]
+    if any(config.getini(name) for name in names):
+        return True
+    return any(value not in (None, False) for key, value in vars(config.option).items() if key.startswith("vt_"))
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist: workers share the controller's session id (and so its budget ledger)."""
-    from .session import SESSION_ID
-
     node.workerinput["voicetest_session"] = node.config.stash[SESSION_ID]
 
 

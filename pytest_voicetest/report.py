@@ -10,10 +10,12 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .models.results import TestResult
 from .redact import redact, redact_data
+
+if TYPE_CHECKING:
+    from .models.results import TestResult
 
 MAX_TRANSCRIPT_TURNS = 60
 
@@ -160,12 +162,14 @@ class ResultLog:
     def summarise_campaigns(self, interrupted: bool, findings: Any) -> list[str]:
         """Campaign summaries from the finished calls; `findings(judge, failed)` asks the judge
         what went wrong (skipped when the session was interrupted)."""
-        from .campaigns import summary_lines, tally
-
         calls: dict[str, list[dict[str, Any]]] = {}
         for result in self.results:
             if result.get("campaign"):
                 calls.setdefault(result["campaign"]["campaign"], []).append(result)
+        if not calls:
+            return []
+        from .campaigns import summary_lines, tally
+
         lines: list[str] = []
         summaries = {}
         for name, finished in sorted(calls.items()):

@@ -17,6 +17,7 @@ import pytest
 
 from .errors import InputError
 from .execution import LoopThread
+from .plugin import budget_ledger
 from .settings import ROLES, RunOptions, Settings, apply_env, load_settings
 
 OPTION_INI = {
@@ -28,40 +29,21 @@ OPTION_INI = {
 }
 
 
-SESSION_ID = pytest.StashKey[str]()
-
-
 def _ini(config: pytest.Config, name: str) -> Any:
     value = config.getini(name)
     return value if value not in ("", None, []) else None
 
 
-def budget_ledger(config: pytest.Config) -> Path:
-    """The session's budget ledger, the same path in the controller and every worker."""
-    return Path(config.rootpath) / ".voicetest" / f"budget-{config.stash[SESSION_ID]}.json"
-
-
-def _int(value: Any, name: str) -> int | None:
+def _number(value: Any, name: str, kind: type[int] | type[float], minimum: float) -> Any:
+    """An ini value as a number of `kind`, at least `minimum` (None when unset)."""
     if value is None:
         return None
     try:
-        number = int(value)
+        number = kind(value)
     except ValueError:
-        raise pytest.UsageError(f"ini key {name} must be a whole number, got {value!r}") from None
-    if number < 1:
-        raise pytest.UsageError(f"ini key {name} must be at least 1, got {number}")
-    return number
-
-
-def _float(value: Any, name: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        raise pytest.UsageError(f"ini key {name} must be a number, got {value!r}") from None
-    if number < 0:
-        raise pytest.UsageError(f"ini key {name} must not be negative, got {number}")
+        raise pytest.UsageError(f"ini key {name} must be a {'whole ' if kind is int else ''}number, got {value!r}") from None
+    if number < minimum:
+        raise pytest.UsageError(f"ini key {name} must be at least {minimum:g}, got {number}")
     return number
 
 
@@ -94,15 +76,15 @@ class VoicetestSession:
         self.futures: dict[str, Future[Any]] = {}
         self.order: dict[str, int] = {}
         self.items: list[Any] = []
-        self.repeat = config.getoption("vt_repeat") or _int(_ini(config, "voicetest_repeat"), "voicetest_repeat")
+        self.repeat = config.getoption("vt_repeat") or _number(_ini(config, "voicetest_repeat"), "voicetest_repeat", int, 1)
         self.gate = self._budget()
 
     def _budget(self) -> Any:
         """The session's shared budget when --vt-max-cost or --vt-max-calls is set."""
         max_cost = self.config.getoption("vt_max_cost")
         if max_cost is None:
-            max_cost = _float(_ini(self.config, "voicetest_max_cost"), "voicetest_max_cost")
-        max_calls = self.config.getoption("vt_max_calls") or _int(_ini(self.config, "voicetest_max_calls"), "voicetest_max_calls")
+            max_cost = _number(_ini(self.config, "voicetest_max_cost"), "voicetest_max_cost", float, 0)
+        max_calls = self.config.getoption("vt_max_calls") or _number(_ini(self.config, "voicetest_max_calls"), "voicetest_max_calls", int, 1)
         if max_cost is None and max_calls is None:
             return None
         from .budget import Budget

@@ -335,3 +335,32 @@ def test_end_reason_expectation(reason: str) -> None:
     flow = graph("retell/sample_config.json")
     result = run({"script": [{"agent": "Hi"}, {"hangup": True}], "expect": {"end_reason": reason}}, flow)
     assert result.status == ("pass" if reason == "user_ended" else "fail")
+
+
+def test_tool_call_edge_fires_when_the_tool_is_called() -> None:
+    agent = import_agent(
+        {
+            "nodes": {
+                "collect": {
+                    "id": "collect",
+                    "tools": [{"name": "book", "parameters": {"type": "object", "properties": {"time": {"type": "string"}}}}],
+                    "transitions": [{"target_node_id": "confirm", "condition": {"type": "tool_call", "value": "book"}}],
+                },
+                "confirm": {"id": "confirm", "state_prompt": "Read back the booking."},
+            },
+            "entry_node_id": "collect",
+        }
+    )
+    script = [
+        {"agent": "When would you like to come?"},
+        {"user": "At two."},
+        {"tools": [{"name": "book", "arguments": {"time": "14:00"}}]},
+        {"agent": "Booked for 14:00."},
+        {"user": "Thanks."},
+        {"agent": "You're all set."},
+        {"hangup": True},
+    ]
+    result = run({"script": script, "tool_mocks": [{"tool": "book", "returns": {"ok": True}}], "expect": {"visited": ["collect", "confirm"]}}, agent)
+    assert result.status == "pass", result.failures()
+    assert result.nodes_visited == ["collect", "confirm"]
+    assert result.transcript[-1].metadata["node_id"] == "confirm"

@@ -23,6 +23,18 @@ def test_plugin_import_is_light() -> None:
     assert loaded_after("import pytest_voicetest.plugin") == []
 
 
+def test_pytest_in_a_project_without_voicetest_loads_nothing_of_ours(tmp_path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_plain.py").write_text("def test_one():\n    assert True\n")
+    code = (
+        "import pytest, sys\n"
+        f"pytest.main(['-q', '-p', 'no:cacheprovider', {str(tmp_path)!r}])\n"
+        "print(sorted(m for m in ('pydantic', 'yaml', 'pytest_voicetest.session') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
 def test_collecting_yaml_tests_does_not_load_litellm(tmp_path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
     (tmp_path / "agent.json").write_text(

@@ -134,3 +134,11 @@ tests:
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*p95 900 ms over 3 agent turns; slow: turn 1 900 ms"])
     assert results(project)[0]["latencies_ms"] == [120.0, 900.0, 150.0]
+
+
+def test_budget_ini_keys_are_validated(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nvoicetest_max_cost = lots\n")
+    project.makefile(".yaml", test_x="agent: agents/retell/sample_config.json\ntests:\n  - {name: t, script: [{agent: hi}], includes: [hi]}\n")
+    result = project.runpytest()
+    result.stderr.fnmatch_lines(["ERROR: ini key voicetest_max_cost must be a number, got 'lots'"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

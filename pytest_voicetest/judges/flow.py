@@ -11,10 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from ..exporters.mermaid import condition_label
-from ..llm.client import LLMClient, LLMRequest
+from ..llm.client import LLMClient
 from ..models.graph import AgentGraph
 from ..models.results import Turn
-from .metrics import parse_json_object, transcript_text
+from .metrics import ask_judge, transcript_text
 
 FLOW_SYSTEM = """You audit whether a voice agent followed its conversation graph.
 You get the graph (nodes with instructions, edges with conditions) and a transcript whose
@@ -54,22 +54,10 @@ async def judge_flow(
     llm: LLMClient, model: str, graph: AgentGraph, turns: list[Turn], path: list[str], context: dict[str, Any], repeat_index: int = 0
 ) -> list[str]:
     violations = structural_violations(graph, path)
-    request = LLMRequest(
-        role="judge",
-        kind="flow",
-        model=model,
-        messages=[
-            {"role": "system", "content": FLOW_SYSTEM},
-            {"role": "user", "content": f"Graph:\n{describe_graph(graph)}\n\nVisited: {' -> '.join(path)}\n\nTranscript:\n{transcript_text(turns)}"},
-        ],
-        params={"temperature": 0, "response_format": {"type": "json_object"}},
-        context=context,
-        repeat_index=repeat_index,
-    )
-    reply = await llm.complete(request)
-    verdict = parse_json_object(reply.content) or {}
+    question = f"Graph:\n{describe_graph(graph)}\n\nVisited: {' -> '.join(path)}\n\nTranscript:\n{transcript_text(turns)}"
+    verdict, raw = await ask_judge(llm, "flow", model, FLOW_SYSTEM, question, context, repeat_index)
     found = verdict.get("violations")
     if not isinstance(found, list):
-        violations.append(f"flow judge: the judge's reply had no violations list: {reply.content[:120]!r}")
+        violations.append(f"flow judge: the judge's reply had no violations list: {raw[:120]!r}")
         return violations
     return violations + [f"flow judge: {item}" for item in found if str(item).strip()]

@@ -41,6 +41,23 @@ def parse_json_object(text: str) -> dict[str, Any] | None:
     return None
 
 
+async def ask_judge(
+    llm: LLMClient, kind: str, model: str, system: str, user: str, context: dict[str, Any], repeat_index: int = 0
+) -> tuple[dict[str, Any], str]:
+    """Ask the judge model for a JSON verdict: (the parsed object or {}, the raw reply)."""
+    request = LLMRequest(
+        role="judge",
+        kind=kind,
+        model=model,
+        messages=[{"role": "system", "content": system}, {"role": "user", "content": user}],
+        params={"temperature": 0, "response_format": {"type": "json_object"}},
+        context=context,
+        repeat_index=repeat_index,
+    )
+    reply = await llm.complete(request)
+    return parse_json_object(reply.content) or {}, reply.content
+
+
 def _number(value: Any, default: float | None) -> float | None:
     try:
         return min(1.0, max(0.0, float(value)))
@@ -51,33 +68,23 @@ def _number(value: Any, default: float | None) -> float | None:
 async def judge_metric(
     llm: LLMClient, model: str, criterion: str, threshold: float, transcript: str, context: dict[str, Any], repeat_index: int = 0
 ) -> MetricResult:
-    request = LLMRequest(
-        role="judge",
-        kind="judge",
-        model=model,
-        messages=[
-            {"role": "system", "content": JUDGE_SYSTEM},
-            {"role": "user", "content": f"Criterion: {criterion}\n\nTranscript:\n{transcript}"},
-        ],
-        params={"temperature": 0, "response_format": {"type": "json_object"}},
-        context=context | {"criterion": criterion, "repeat": repeat_index},
-        repeat_index=repeat_index,
+    verdict, raw = await ask_judge(
+        llm, "judge", model, JUDGE_SYSTEM, f"Criterion: {criterion}\n\nTranscript:\n{transcript}",
+        context | {"criterion": criterion, "repeat": repeat_index}, repeat_index,
     )
-    reply = await llm.complete(request)
-    verdict = parse_json_object(reply.content)
-    score = _number(verdict.get("score"), None) if verdict else None
+    score = _number(verdict.get("score"), None)
     if score is None:
         return MetricResult(
             metric=criterion, passed=False, score=0.0, threshold=threshold,
-            error=f"the judge's reply had no score: {reply.content[:120]!r}",
+            error=f"the judge's reply had no score: {raw[:120]!r}",
         )
     return MetricResult(
         metric=criterion,
         passed=score >= threshold,
         score=score,
         threshold=threshold,
-        reasoning=str(verdict.get("reasoning", "")) if verdict else "",
-        confidence=_number(verdict.get("confidence"), None) if verdict else None,
+        reasoning=str(verdict.get("reasoning", "")),
+        confidence=_number(verdict.get("confidence"), None),
     )
 
 

@@ -121,7 +121,8 @@ class Space:
             )
         checked = []
         for index, (value, dimension) in enumerate(zip(point, self.dimensions)):
-            if isinstance(value, bool) or not isinstance(value, int) and not (isinstance(value, float) and value.is_integer()):
+            whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+            if isinstance(value, bool) or not whole:
                 raise InputError(f"index for {dimension.name} must be a whole number, got {value!r}", field=f"point[{index}]")
             value = int(value)
             if not 0 <= value < len(dimension.bins):
