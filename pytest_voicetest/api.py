@@ -32,9 +32,10 @@ from .llm.client import ClientOptions, LLMClient
 from .llm.models import environment_models, resolve_models
 from .models.graph import AgentGraph, MetricsConfig
 from .models.results import MetricResult, Run, TestResult
-from .models.testcase import Models, TestCase, parse_test, parse_test_file
+from .models.testcase import Models, TestCase, own_models, parse_test, parse_test_file
 from .runner import TestRun
 from .settings import RunOptions, Settings, load_settings, update_settings as _update_settings, write_settings
+from .validation import validate
 from .yamlio import parse_yaml, read_text
 
 __all__ = [
@@ -71,11 +72,7 @@ def _case(case: TestCase | dict[str, Any] | str) -> tuple[TestCase, dict[str, An
     raw = parse_yaml(case, "<test case>") if isinstance(case, str) else case
     if not isinstance(raw, dict):
         raise InputError(f"a test case is a mapping, not {type(raw).__name__}", field="case", fix="pass a dict or a YAML mapping")
-    test = parse_test(raw, {}, "<test case>", (), raw)
-    own = dict(raw.get("models") or {})
-    if raw.get("llm_model"):
-        own.setdefault("agent", raw["llm_model"])
-    return test, Models.model_validate(own).model_dump()
+    return parse_test(raw, {}, "<test case>", (), raw), own_models(raw)
 
 
 def _test_run(
@@ -140,9 +137,6 @@ def run_test(
     return asyncio.run(run(prepared, lambda: LLMClient(client_options, cassette=cassette)))
 
 
-run_test_case = run_test  # the name the pytest fixture uses
-
-
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -173,12 +167,12 @@ def run_tests(
         data = parse_yaml(read_text(path), path)
         spec = parse_test_file(data, path)
         graph = _graph(agent) if agent is not None else (load_agent_file((path.parent / spec.agent).resolve(), spec.agent_format) if spec.agent else None)
-        file_models = Models.model_validate(spec.defaults.get("models") or {}).model_dump()
+        file_models = validate(Models, spec.defaults.get("models") or {}, source=path, root=data, prefix=("defaults", "models")).model_dump()
         for index, raw in enumerate(spec.tests):
             test = parse_test(raw, spec.defaults, path, ("tests", index), data)
             transcript = (path.parent / test.transcript).resolve() if test.transcript else None
             prepared.append(
-                _test_run(test, graph, test_models=Models.model_validate(raw.get("models") or {}).model_dump(), file_models=file_models,
+                _test_run(test, graph, test_models=own_models(raw), file_models=file_models,
                           models=models, settings=settings, options=options, test_id=f"{path.name}::{test.name}", transcript=transcript)
             )
     else:

@@ -212,6 +212,14 @@ def cmd_sim(args: argparse.Namespace) -> int:
         elif action == "complete":
             run = runs.complete(store, args.run)
             _emit(args, run.to_data(), f"run {run.id} completed at {run.completed_at}")
+        elif action == "adapters" and args.snippet:
+            from .voicesim.adapters import export_snippet
+            from .voicesim.space import Space
+
+            if not args.platform:
+                raise VoicetestError("--snippet needs --platform (retell, vapi or livekit)")
+            snippet = export_snippet(Space.from_data(store.get_run(args.run).space), _point(args.point), args.platform)
+            print(json.dumps(snippet, indent=2, default=str))
         elif action == "adapters":
             entries = runs.adapters_for(store, args.run, _point(args.point), [args.platform] if args.platform else None)
             text = "\n".join(
@@ -311,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd = sim_command("adapters", "Show how a point maps to Retell, VAPI and LiveKit settings.")
     cmd.add_argument("--point", required=True)
     cmd.add_argument("--platform", choices=["retell", "vapi", "livekit"])
+    cmd.add_argument("--snippet", action="store_true", help="print the point as a config fragment for --platform")
 
     cmd = command("schema", cmd_schema, "Print the JSON Schema of test, campaign or sweep files (for editors).")
     cmd.add_argument("--kind", choices=["test", "campaign", "sweep"], default="test")

@@ -15,7 +15,8 @@ import pytest
 from .errors import InputError, did_you_mean
 from .models.graph import AgentGraph
 from .models.results import TestResult
-from .models.testcase import Models, TestCase, TestFile, parse_test, parse_test_file
+from .models.testcase import Models, TestCase, TestFile, own_models, parse_test, parse_test_file
+from .validation import validate
 from .yamlio import format_loc, line_of, parse_yaml, read_text
 
 SKIP_MARKS = frozenset({"skip", "skipif"})
@@ -92,7 +93,7 @@ class YamlTestFile(pytest.File):
             entries = self._entries(spec, data, state)
             items = []
             names: dict[str, int] = {}
-            defaults_models = Models.model_validate(spec.defaults.get("models") or {}).model_dump()
+            defaults_models = validate(Models, spec.defaults.get("models") or {}, source=self.path, root=data, prefix=("defaults", "models")).model_dump()
             for raw, prefix, root, source in entries:
                 test = parse_test(raw, spec.defaults, source, prefix, root)
                 line = line_of(root, prefix) or 1
@@ -125,7 +126,6 @@ class YamlTestFile(pytest.File):
                         source=source, line=line, field=format_loc(prefix),
                         fix="add metrics, includes/excludes/patterns, expect or flow_judge",
                     )
-                own_models = Models.model_validate((raw.get("models") or {}) | ({"agent": raw["llm_model"]} if raw.get("llm_model") else {}))
                 item = VoicetestItem.from_parent(
                     self,
                     name=name,
@@ -133,7 +133,7 @@ class YamlTestFile(pytest.File):
                     graph=graph,
                     agent_path=agent_path,
                     transcript_path=transcript,
-                    test_models=own_models.model_dump(),
+                    test_models=own_models(raw),
                     file_models=defaults_models,
                     line=line,
                 )

@@ -323,12 +323,12 @@ def voicetest_agent(request: pytest.FixtureRequest) -> Any:
 @pytest.fixture
 def voicetest_run(request: pytest.FixtureRequest) -> Any:
     """Run a test case (a dict or a YAML snippet) against the marked agent; returns the TestResult."""
-    from .api import run_test_case
+    from .api import run_test
 
     state = voicetest_session(request.config)
 
     def run(case: dict[str, Any] | str, agent: Any = None) -> Any:
         graph = agent if agent is not None else request.getfixturevalue("voicetest_agent")
-        return run_test_case(case, graph, session=state, test_id=f"{request.node.nodeid}::inline")
+        return run_test(case, graph, session=state, test_id=f"{request.node.nodeid}::inline")
 
     return run

@@ -24,9 +24,6 @@ from .models.testcase import TestCase
 from .voicesim.scenarios import FAMILIES, Scenario
 from .voicesim.space import DEFAULT_SPACE, Space
 
-PROFILES = ("voicetest-ci", "voicetest-thorough")
-
-
 def register_profiles() -> None:
     """`voicetest-ci`: 50 derandomized examples, no deadline (calls vary in time), failures
     printed as reproducible blobs; `voicetest-thorough`: 500 examples for nightly runs."""

@@ -123,10 +123,6 @@ class VoiceSimResult:
         """Total cost of one penalty type."""
         return sum(p["weight"] * p["amount"] for p in self.penalties if p["type"] == kind)
 
-    @property
-    def penalty_types(self) -> set[str]:
-        return {p["type"] for p in self.penalties}
-
 
 def parametrize(metafunc: pytest.Metafunc) -> None:
     """Spread a `voicesim`-marked test over Latin-hypercube points x scenarios."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_voicetest.api import run_test_case
+from pytest_voicetest.api import run_test
 from pytest_voicetest.fake_server import FakeLLMServer
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.llm.cassette import Cassette, cassette_path, request_key
@@ -32,7 +32,7 @@ def record(tmp_path: Path, case: dict = CASE) -> tuple[str, Path]:
     with FakeLLMServer() as server:
         server.inject("429")  # a retry is recorded too
         cassette = Cassette(path, "record", "test_clinic.yaml::books a visit")
-        result = run_test_case(case, agent, models=MODELS, api_base=server.api_base, cassette=cassette, project=PLATFORMS)
+        result = run_test(case, agent, models=MODELS, api_base=server.api_base, cassette=cassette, project=PLATFORMS)
         cassette.save()
     assert result.status == "pass", result.failures()
     return result.model_dump_json(), path
@@ -47,7 +47,7 @@ def test_record_then_replay_is_byte_identical(tmp_path: Path, monkeypatch: pytes
     assert "sk-test-cassette-key-000111" not in path.read_text()
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     replay = Cassette(path, "replay", "test_clinic.yaml::books a visit")
-    replayed = run_test_case(CASE, agent, models=MODELS, api_base="http://127.0.0.1:9/v1", cassette=replay, project=PLATFORMS)
+    replayed = run_test(CASE, agent, models=MODELS, api_base="http://127.0.0.1:9/v1", cassette=replay, project=PLATFORMS)
     assert replayed.model_dump_json() == recorded
     assert replayed.usage.retries == 1
 
@@ -56,7 +56,7 @@ def test_replay_miss_names_the_test_and_the_request(tmp_path: Path) -> None:
     _, path = record(tmp_path)
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     changed = CASE | {"user_prompt": "Cancel a visit"}
-    result = run_test_case(changed, agent, models=MODELS, cassette=Cassette(path, "replay", "test_clinic.yaml::books a visit"), project=PLATFORMS)
+    result = run_test(changed, agent, models=MODELS, cassette=Cassette(path, "replay", "test_clinic.yaml::books a visit"), project=PLATFORMS)
     assert result.status == "error"
     message = result.error_message
     assert "replay miss in test 'test_clinic.yaml::books a visit'" in message
@@ -68,7 +68,7 @@ def test_replay_miss_names_the_test_and_the_request(tmp_path: Path) -> None:
 def test_missing_cassette_file_is_a_clear_miss(tmp_path: Path) -> None:
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     cassette = Cassette(tmp_path / "none.json", "replay", "t")
-    result = run_test_case(CASE, agent, models=MODELS, cassette=cassette, project=PLATFORMS)
+    result = run_test(CASE, agent, models=MODELS, cassette=cassette, project=PLATFORMS)
     assert result.status == "error" and "no cassette at" in result.error_message
 
 
@@ -76,11 +76,11 @@ def test_replay_does_not_import_litellm(tmp_path: Path) -> None:
     _, path = record(tmp_path)
     code = f"""
 import json, sys
-from pytest_voicetest.api import run_test_case
+from pytest_voicetest.api import run_test
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.llm.cassette import Cassette
 agent = import_agent({str(PLATFORMS / 'retell/sample_config.json')!r})
-result = run_test_case({CASE!r}, agent, models={MODELS!r}, cassette=Cassette(__import__('pathlib').Path({str(path)!r}), 'replay', 't'), project={str(PLATFORMS)!r})
+result = run_test({CASE!r}, agent, models={MODELS!r}, cassette=Cassette(__import__('pathlib').Path({str(path)!r}), 'replay', 't'), project={str(PLATFORMS)!r})
 print(json.dumps([result.status, 'litellm' in sys.modules]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pytest_voicetest.api import run_test_case
+from pytest_voicetest.api import run_test
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.models.graph import AgentGraph
 
@@ -18,7 +18,7 @@ def graph(name: str) -> AgentGraph:
 
 
 def run(case: dict[str, Any], agent: AgentGraph, **kwargs: Any):
-    return run_test_case({"name": "t", **case}, agent, project=PLATFORMS, **kwargs)
+    return run_test({"name": "t", **case}, agent, project=PLATFORMS, **kwargs)
 
 
 def test_logic_node_routes_by_equation() -> None:
@@ -364,3 +364,14 @@ def test_tool_call_edge_fires_when_the_tool_is_called() -> None:
     assert result.status == "pass", result.failures()
     assert result.nodes_visited == ["collect", "confirm"]
     assert result.transcript[-1].metadata["node_id"] == "confirm"
+
+
+def test_unknown_placeholders_are_reported_once() -> None:
+    flow = graph("graphs/graph_with_dynamic_variables.json")
+    result = run({"user_prompt": "You are {{caller}}.", "script": [{"agent": "Hi"}, {"user": "hello"}, {"agent": "Bye"}, {"hangup": True}], "includes": ["Hi"]}, flow)
+    assert result.constraint_violations == [
+        "the test's user_prompt uses {{caller}}, which no variable or snippet defines",
+        "the prompt at node 'main' uses {{company_name}}, which no variable or snippet defines",
+        "the prompt at node 'main' uses {{customer_name}}, which no variable or snippet defines",
+        "the prompt at node 'main' uses {{account_status}}, which no variable or snippet defines",
+    ]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pytest_voicetest.api import run_test_case
+from pytest_voicetest.api import run_test
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.judges.flow import structural_violations
 from pytest_voicetest.judges.metrics import parse_json_object
@@ -114,7 +114,7 @@ def test_flow_judge_violations_fail_the_test() -> None:
         "flow_judge": True,
         "script": {"turns": [{"agent": "Hi"}, {"hangup": True}], "flow_violations": ["greeting: did not ask how to help"]},
     }
-    result = run_test_case(case, flow, project=PLATFORMS)
+    result = run_test(case, flow, project=PLATFORMS)
     assert result.status == "fail"
     assert "flow judge: greeting: did not ask how to help" in result.failures()
 
@@ -127,7 +127,7 @@ def test_metrics_with_thresholds_and_global_metrics() -> None:
         "metrics": ["Agent greeted", {"criterion": "Agent was concise", "threshold": 0.9}],
         "script": {"turns": [{"agent": "Hi"}, {"hangup": True}], "judge": {"Agent greeted": 0.65, "Agent was concise": 0.85, "Agent was polite": 0.7}},
     }
-    result = run_test_case(case, flow, project=PLATFORMS)
+    result = run_test(case, flow, project=PLATFORMS)
     scores = {m.metric: (m.score, m.threshold, m.passed) for m in result.metric_results}
     assert scores == {
         "Agent greeted": (0.65, 0.6, True),
@@ -142,21 +142,21 @@ def test_unparseable_judge_reply_is_an_error_not_a_pass(llm_server) -> None:
     llm_server.responder = lambda body: {"content": "I think it went well."}
     flow = import_agent(PLATFORMS / "retell/sample_config.json")
     case = {"name": "m", "metrics": ["Agent helped"], "script": [{"agent": "Hi"}, {"hangup": True}], "models": {"judge": "openai/x"}}
-    result = run_test_case(case, flow, api_base=llm_server.api_base, project=PLATFORMS)
+    result = run_test(case, flow, api_base=llm_server.api_base, project=PLATFORMS)
     assert result.status == "error"
     assert "the judge's reply had no score" in result.error_message
 
 
 def test_transcript_tests_judge_recordings_without_simulation() -> None:
     flow = import_agent(PLATFORMS / "retell/sample_config_complex.json")
-    native = run_test_case(
+    native = run_test(
         {"name": "t", "includes": ["A-123"], "patterns": [r"A-\d{3}"],
          "expect": {"visited": ["greeting", "verify_identity", "schedule_appointment"], "tools_called": [{"name": "lookup_patient", "arguments": {"full_name": "john smith"}}]}},
         flow, transcript=OWN / "transcript_native.yaml", project=PLATFORMS,
     )
     assert native.status == "pass", native.failures()
     assert native.end_reason == "user_ended" and native.usage.calls == 0
-    retell = run_test_case(
+    retell = run_test(
         {"name": "r", "includes": ["Monday to Friday"], "expect": {"visited": ["greeting", "general_inquiry"], "end_reason": "agent_ended"}},
         flow, transcript=OWN / "retell_call.json", project=PLATFORMS,
     )
@@ -174,7 +174,7 @@ def test_wilson_interval() -> None:
 
 def test_no_configured_model_skips_with_one_reason() -> None:
     flow = import_agent(PLATFORMS / "retell/sample_config.json").model_copy(update={"default_model": None})
-    result = run_test_case({"name": "m", "user_prompt": "hi", "metrics": ["x"]}, flow, project=PLATFORMS)
+    result = run_test({"name": "m", "user_prompt": "hi", "metrics": ["x"]}, flow, project=PLATFORMS)
     assert result.status == "skipped"
     assert result.error_message.startswith("no agent, simulator, judge model configured")
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pytest_voicetest.api import run_test_case
+from pytest_voicetest.api import run_test
 from pytest_voicetest.errors import LLMError
 from pytest_voicetest.fake_server import FakeLLMServer, default_responder
 from pytest_voicetest.importers import import_agent
@@ -49,7 +49,7 @@ def api_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_full_call_through_http(llm_server: FakeLLMServer) -> None:
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
-    result = run_test_case(
+    result = run_test(
         {"name": "http call", "user_prompt": "Ask about billing", "metrics": ["The agent helped"], "includes": ["happy to help"]},
         agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
     )
@@ -116,7 +116,7 @@ def test_hung_response_is_cut_by_the_timeout(llm_server: FakeLLMServer) -> None:
 def test_turn_timeout_ends_the_call(llm_server: FakeLLMServer) -> None:
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     llm_server.latency = 0.6
-    result = run_test_case(
+    result = run_test(
         {"name": "slow", "user_prompt": "hi", "turn_timeout": 0.3, "expect": {"end_reason": ["turn_timeout"]}},
         agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
     )
@@ -128,7 +128,7 @@ def test_call_timeout_ends_the_call(llm_server: FakeLLMServer) -> None:
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     llm_server.latency = 0.2
     llm_server.responder = default_responder(caller_lines=50)
-    result = run_test_case(
+    result = run_test(
         {"name": "long", "user_prompt": "hi", "includes": ["x"], "call_timeout": 1.0},
         agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
     )
@@ -141,7 +141,7 @@ def test_no_secret_in_results_logs_or_cassettes(llm_server: FakeLLMServer, tmp_p
     caplog.set_level(logging.DEBUG)
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     cassette = Cassette(tmp_path / "c.json", "record", "secret test")
-    result = run_test_case(
+    result = run_test(
         {"name": "secret", "user_prompt": f"My key is {SECRET}.", "includes": ["happy"], "dynamic_variables": {"token": SECRET}},
         agent, models=MODELS, api_base=llm_server.api_base, cassette=cassette, project=PLATFORMS,
     )
@@ -156,7 +156,7 @@ def test_no_secret_in_results_logs_or_cassettes(llm_server: FakeLLMServer, tmp_p
 def test_run_options_flow_into_the_engine(llm_server: FakeLLMServer) -> None:
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     llm_server.responder = default_responder(caller_lines=10)
-    result = run_test_case(
+    result = run_test(
         {"name": "short", "user_prompt": "hi", "includes": ["happy"], "expect": {"end_reason": "max_turns"}},
         agent, models=MODELS, api_base=llm_server.api_base, options=RunOptions(max_turns=2), project=PLATFORMS,
     )

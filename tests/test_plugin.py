@@ -328,3 +328,10 @@ def test_agent_needs_the_marker(voicetest_agent):
     result = project.runpytest()
     result.assert_outcomes(passed=2, errors=1)
     result.stdout.fnmatch_lines(["*the voicetest_agent fixture needs @pytest.mark.voicetest(agent='path/to/agent.json')*"])
+
+
+def test_bad_default_models_are_a_located_error(project: pytest.Pytester) -> None:
+    project.makefile(".yaml", test_bad="agent: agents/retell/sample_config.json\ndefaults:\n  models: {agnt: openai/x}\ntests:\n  - {name: t, includes: [x]}\n")
+    result = project.runpytest()
+    result.stdout.fnmatch_lines(["*test_bad.yaml:3: defaults.models.agnt: unknown key 'agnt' (did you mean 'agent'?)*"])
+    assert "Traceback" not in result.stdout.str()

@@ -31,7 +31,7 @@ from ..models.results import ToolCallRecord, Turn
 from ..models.testcase import TestCase
 from ..simulator import Simulator
 from .routing import ROUTE_PREFIX, Edge, deterministic_target, offered_edges, route_tool
-from .templating import render
+from .templating import missing_names, render
 from .tools import ToolMocker, call_url, openai_tool, parse_arguments
 
 MAX_TOOL_ROUNDS = 8
@@ -99,6 +99,8 @@ class Conversation:
         self.counters: dict[str, int] = {}
         self.caller_count = 0
         self.words_spoken = 0
+        self.unset: set[str] = set()
+        self._check_placeholders("the test's user_prompt", setup.test.user_prompt)
         persona = render(setup.test.user_prompt, self.record.variables, setup.graph.snippets)
         simulator_model = setup.models["simulator"] or "scripted"
         self.simulator = Simulator(llm, simulator_model, persona, self._context(), setup.repeat_index)
@@ -122,7 +124,7 @@ class Conversation:
             if self.graph.start_speaker != "user":
                 await self._turn(self._opening())
             while True:
-                if self._caller_lines() >= self.setup.max_turns:
+                if self.caller_count >= self.setup.max_turns:
                     self._finish("max_turns")
                 line = await self.simulator.next_line(self.record.transcript)
                 self._advance(line.latency_ms)
@@ -132,9 +134,9 @@ class Conversation:
                 if line.hangup:
                     self._finish("user_ended")
                 await self._turn(self._agent_turn())
+        except BudgetExceeded:
+            raise
         except VoicetestError as exc:
-            if isinstance(exc, _PASS_THROUGH):
-                raise
             self._finish("error", str(exc))
 
     async def _turn(self, coroutine: Any) -> None:
@@ -161,11 +163,10 @@ class Conversation:
                 if node.state_prompt.strip() and not spoke:
                     await self._agent_step(node, offer_edges=False)
                 self._finish("agent_ended")
-            if not spoke and self._caller_lines() and self.spoke_in_node:
+            if not spoke and self.caller_count and self.spoke_in_node:
                 target = deterministic_target(node, self.record.variables, frozenset({"equation"}))
                 if target:
-                    await self._leave(node)
-                    await self._move(target)
+                    await self._go(node, target)
                     continue
             if node.metadata.get("static_text") and not self.spoke_in_node:
                 self._speak(render(node.state_prompt, self.record.variables, self.graph.snippets), latency=False)
@@ -176,14 +177,12 @@ class Conversation:
             if target is None and said:
                 target = deterministic_target(node, self.record.variables, frozenset({"always"}))
                 if target:
-                    await self._leave(node)
-                    await self._move(target)
+                    await self._go(node, target)
                     continue
                 return
             if target is None:
                 return
-            await self._leave(node)
-            await self._move(target)
+            await self._go(node, target)
             if said and self.graph.nodes[self.node_id].node_type not in ENDING:
                 return
 
@@ -191,7 +190,16 @@ class Conversation:
         parts = [self.graph.general_prompt, f"## Current step: {node.id}\n{node.state_prompt}", AGENT_RULES]
         if end_tools:
             parts.append(f"Call {end_tools[0]} to hang up when the conversation is complete.")
-        return render("\n\n".join(p for p in parts if p.strip()), self.record.variables, self.graph.snippets)
+        text = "\n\n".join(p for p in parts if p.strip())
+        self._check_placeholders(f"the prompt at node '{node.id}'", text)
+        return render(text, self.record.variables, self.graph.snippets)
+
+    def _check_placeholders(self, where: str, text: str) -> None:
+        """Record each {{variable}} or {%snippet%} nothing defines, once per call."""
+        for name in missing_names(text, self.record.variables, self.graph.snippets):
+            if name not in self.unset:
+                self.unset.add(name)
+                self.record.violations.append(f"{where} uses {name}, which no variable or snippet defines")
 
     def _node_tools(self, node: AgentNode) -> list[ToolDefinition]:
         tools = list(node.tools)
@@ -301,11 +309,10 @@ class Conversation:
 
     # ---------------------------------------------------------------- movement
 
-    async def _leave(self, node: AgentNode) -> None:
+    async def _go(self, node: AgentNode, target: str) -> None:
+        """Leave `node` (extracting its variables, if it has any) and enter `target`."""
         if node.node_type == "conversation" and node.variables_to_extract:
             await self._extract(node, node.variables_to_extract)
-
-    async def _move(self, target: str) -> None:
         await self._enter(target)
 
     async def _enter(self, target: str, first: bool = False) -> None:
@@ -431,7 +438,7 @@ class Conversation:
             tools=tools,
             tool_choice=tool_choice,
             params=self._params(),
-            context=self._context(index=index, caller_turns=self._caller_lines(), node=node.id, **context),
+            context=self._context(index=index, caller_turns=self.caller_count, node=node.id, **context),
             repeat_index=self.setup.repeat_index,
         )
         reply = await self.llm.complete(request)
@@ -478,9 +485,6 @@ class Conversation:
     def _advance(self, milliseconds: float) -> None:
         self.clock_ms += milliseconds
 
-    def _caller_lines(self) -> int:
-        return self.caller_count
-
     def _end(self, reason: str, error: str | None = None) -> None:
         self.record.end_reason = reason
         self.record.error = error
@@ -496,9 +500,6 @@ class _Loop(VoicetestError):
 
 class _Stuck(VoicetestError):
     """A node that does not speak has no edge to take."""
-
-
-_PASS_THROUGH: tuple[type[Exception], ...] = (BudgetExceeded,)
 
 
 def _lookup(data: dict[str, Any], path: str) -> Any:

@@ -24,16 +24,6 @@ def slug(name: str, taken: set[str] | None = None) -> str:
     return candidate
 
 
-def require_mapping(data: Any, source: str | Path | None, what: str) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise InputError(
-            f"expected a {what} object, got {type(data).__name__}",
-            source=source,
-            fix=f"export the {what} as a JSON object",
-        )
-    return dict(data)
-
-
 def require_list(data: Any, source: str | Path | None, field: str) -> list[Any]:
     if data is None:
         return []

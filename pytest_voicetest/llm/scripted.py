@@ -197,9 +197,6 @@ def register(litellm: Any) -> None:
                 usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
             )
 
-        def completion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None, litellm_params: dict | None = None, **kwargs: Any) -> Any:
-            return self._answer(messages, optional_params or {}, litellm_params)
-
         async def acompletion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None, litellm_params: dict | None = None, **kwargs: Any) -> Any:
             return self._answer(messages, optional_params or {}, litellm_params)
 

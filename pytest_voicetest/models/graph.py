@@ -130,14 +130,6 @@ class AgentGraph(_Model):
     def global_nodes(self) -> list[AgentNode]:
         return [node for node in self.nodes.values() if node.global_node_setting]
 
-    def incoming(self) -> dict[str, set[str]]:
-        """For each node id, the ids of nodes with an edge into it."""
-        into: dict[str, set[str]] = {node_id: set() for node_id in self.nodes}
-        for node in self.nodes.values():
-            for transition in node.transitions:
-                into.setdefault(transition.target_node_id, set()).add(node.id)
-        return into
-
     def summary(self) -> str:
         """A short human summary used by `voicetest import`."""
         kinds: dict[str, int] = {}

@@ -10,6 +10,7 @@ from .testcase import EndReason
 
 Status = Literal["pass", "fail", "error", "skipped"]
 Role = Literal["agent", "user", "tool"]
+Sentiment = Literal["Positive", "Negative", "Neutral"]
 
 
 class Turn(BaseModel):
@@ -79,7 +80,7 @@ class CallOutcome(BaseModel):
     total_calls: int = 1
     voice: dict[str, str] | None = None
     passed: bool = False
-    sentiment: Literal["Positive", "Negative", "Neutral"] = "Neutral"
+    sentiment: Sentiment = "Neutral"
     reasoning: str = ""
 
 
@@ -103,7 +104,7 @@ class TestResult(BaseModel):
 
     test_id: str
     test_name: str
-    status: Literal["pass", "fail", "error", "skipped"] = "pass"
+    status: Status = "pass"
     transcript: list[Turn] = Field(default_factory=list)
     metric_results: list[MetricResult] = Field(default_factory=list)
     checks: list[CheckResult] = Field(default_factory=list)

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from .testcase import Models, Script
 
 Provider = Literal["eleven_labs", "play_ht", "deepgram", "cartesia", "rime"]
-Sentiment = Literal["Positive", "Negative", "Neutral"]
 CampaignStatus = Literal["Draft", "Pending", "In Progress", "Calculating Summary", "Completed", "Stopped"]
 
 

@@ -286,6 +286,15 @@ class TestFile(_Strict):
         return [value] if isinstance(value, str) else value
 
 
+def own_models(raw: dict[str, Any]) -> dict[str, str | None]:
+    """The models a test entry names itself (`models:`, or Retell's `llm_model` for the agent),
+    apart from the file's defaults: model precedence needs the two levels separately."""
+    models = dict(raw.get("models") or {})
+    if raw.get("llm_model"):
+        models.setdefault("agent", raw["llm_model"])
+    return Models.model_validate(models).model_dump()
+
+
 def merge_defaults(defaults: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
     merged = dict(defaults)
     for key, value in test.items():

@@ -104,7 +104,3 @@ class PenaltyLog:
             for kind, turn, amounts, times in self.entries
             if amounts[index] > 0
         ]
-
-
-def score_of(penalties: list[Penalty]) -> float:
-    return float(min(1.0, max(0.0, 1.0 - sum(p.cost for p in penalties))))
