@@ -19,6 +19,7 @@ from .errors import InputError
 from .execution import LoopThread
 from .plugin import budget_ledger
 from .settings import ROLES, RunOptions, Settings, apply_env, load_settings
+from .validation import validate
 
 OPTION_INI = {
     "max_turns": ("vt_max_turns", "voicetest_max_turns"),
@@ -32,6 +33,16 @@ OPTION_INI = {
 def _ini(config: pytest.Config, name: str) -> Any:
     value = config.getini(name)
     return value if value not in ("", None, []) else None
+
+
+def _flag(value: Any, name: str) -> bool:
+    """An ini true/false value (unset is false)."""
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise pytest.UsageError(f"ini key {name} must be true or false, got {value!r}")
+    return text in {"1", "true", "yes", "on"}
 
 
 def _number(value: Any, name: str, kind: type[int] | type[float], minimum: float) -> Any:
@@ -61,8 +72,8 @@ class VoicetestSession:
         self.options = self._run_options()
         self.cli_models = {role: config.getoption(f"vt_{role}_model") for role in ROLES}
         self.ini_models = {role: _ini(config, f"voicetest_{role}_model") for role in ROLES}
-        record = config.getoption("vt_record") or bool(_ini(config, "voicetest_record"))
-        replay = config.getoption("vt_replay") or bool(_ini(config, "voicetest_replay"))
+        record = config.getoption("vt_record") or _flag(_ini(config, "voicetest_record"), "voicetest_record")
+        replay = config.getoption("vt_replay") or _flag(_ini(config, "voicetest_replay"), "voicetest_replay")
         if record and replay:
             raise pytest.UsageError("--vt-record and --vt-replay cannot be used together; pick one")
         self.cassette_mode = "record" if record else ("replay" if replay else None)
@@ -89,10 +100,7 @@ class VoicetestSession:
             return None
         from .budget import Budget
 
-        return Budget(self.budget_ledger(), max_cost, max_calls)
-
-    def budget_ledger(self) -> Path:
-        return budget_ledger(self.config)
+        return Budget(budget_ledger(self.config), max_cost, max_calls)
 
     def _run_options(self) -> RunOptions:
         values = self.settings.run.model_dump()
@@ -104,9 +112,9 @@ class VoicetestSession:
             if cli_value not in (None, False):
                 values[field] = cli_value
         try:
-            return RunOptions.model_validate(values)
-        except Exception as exc:  # pydantic ValidationError: say which option is wrong
-            raise pytest.UsageError(f"voicetest: invalid run option: {str(exc).splitlines()[-2].strip()}") from None
+            return validate(RunOptions, values, source="voicetest run options")
+        except InputError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     def settings_models(self) -> dict[str, str | None]:
         """ini keys, then [tool.voicetest.models]."""

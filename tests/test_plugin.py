@@ -335,3 +335,18 @@ def test_bad_default_models_are_a_located_error(project: pytest.Pytester) -> Non
     result = project.runpytest()
     result.stdout.fnmatch_lines(["*test_bad.yaml:3: defaults.models.agnt: unknown key 'agnt' (did you mean 'agent'?)*"])
     assert "Traceback" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(("value", "recorded"), [("false", False), ("true", True)])
+def test_ini_flags_are_parsed(project: pytest.Pytester, llm_server, value: str, recorded: bool) -> None:
+    project.makeini(f"[pytest]\nvoicetest_record = {value}\nvoicetest_api_base = {llm_server.api_base}\n")
+    project.makefile(".yaml", test_x="agent: agents/retell/sample_config.json\ndefaults:\n  models: {agent: openai/a, simulator: openai/s}\ntests:\n  - {name: t, user_prompt: hi, includes: [happy]}\n")
+    project.runpytest().assert_outcomes(passed=1)
+    assert (project.path / "cassettes" / "test_x" / "t.json").exists() is recorded
+
+
+def test_bad_run_options_are_usage_errors(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nvoicetest_max_turns = many\nvoicetest_replay = maybe\n")
+    result = project.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: voicetest run options: max_turns: Input should be a valid integer*"])
