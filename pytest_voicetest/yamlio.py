@@ -39,7 +39,15 @@ class LineList(list):
 
 
 class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader that builds LineDict/LineList and rejects duplicate keys."""
+    """Safe loader that builds LineDict/LineList and rejects duplicate keys.
+
+    Unquoted dates stay strings (no YAML 1.1 timestamps): `dob: 1985-01-15` means the text.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    }
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:

@@ -68,3 +68,8 @@ def test_json_errors_carry_lines(tmp_path: Path) -> None:
     path.write_text('{\n  "a": 1,\n  "b": ,\n}')
     with pytest.raises(InputError, match=r"a.json:3: invalid JSON"):
         load_data_file(path)
+
+
+def test_unquoted_dates_stay_strings() -> None:
+    data = parse_yaml("dob: 1985-01-15\nwhen: 2026-11-23 10:00:00\nturns: 3\nok: true\n")
+    assert data == {"dob": "1985-01-15", "when": "2026-11-23 10:00:00", "turns": 3, "ok": True}
