@@ -38,6 +38,14 @@ def _scale(low: float, high: float, invert: bool = False) -> Convert:
     return convert
 
 
+TTS_MODELS = {"fast": "eleven_flash_v2_5", "balanced": "eleven_turbo_v2_5", "quality": "eleven_multilingual_v2"}
+
+
+def _tts_model(value: Bin) -> Any:
+    """The ElevenLabs model of a latency tier (the same voice vendor on all three platforms)."""
+    return TTS_MODELS[str(value)]
+
+
 @dataclass(frozen=True)
 class Rule:
     platform: str
@@ -113,9 +121,9 @@ RULES: dict[str, tuple[Rule, ...]] = {
         Rule("livekit", "TTS(speed=...)", _same),
     ),
     "tts_latency_class": (
-        Rule("retell", "voice_model", lambda v: {"fast": "eleven_flash_v2_5", "balanced": "eleven_turbo_v2_5", "quality": "eleven_multilingual_v2"}[str(v)]),
-        Rule("vapi", "voice.model", lambda v: {"fast": "eleven_flash_v2_5", "balanced": "eleven_turbo_v2_5", "quality": "eleven_multilingual_v2"}[str(v)]),
-        Rule("livekit", "elevenlabs.TTS(model=...)", lambda v: {"fast": "eleven_flash_v2_5", "balanced": "eleven_turbo_v2_5", "quality": "eleven_multilingual_v2"}[str(v)]),
+        Rule("retell", "voice_model", _tts_model),
+        Rule("vapi", "voice.model", _tts_model),
+        Rule("livekit", "elevenlabs.TTS(model=...)", _tts_model),
     ),
     "progress_message_interval_ms": (
         Rule("retell", "tool speak_during_execution", lambda v: v != "off", "with execution_message_description"),
