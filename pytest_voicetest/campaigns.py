@@ -18,7 +18,7 @@ from .llm.client import LLMClient
 from .models.results import CallOutcome, TestResult
 from .models.scenario import CampaignFile, CampaignScenario, CampaignSummary
 from .models.testcase import TestCase
-from .runner import DEFAULT_END_REASONS, TestRun, run_once
+from .runner import DEFAULT_END_REASONS, TestRun, run_once, skipped_result
 
 CALL_JUDGE = """You judge a phone call between a voice agent and a simulated caller.
 Decide whether the call achieved the expected result, and classify the caller's sentiment
@@ -72,8 +72,7 @@ def _outcome(campaign: CampaignFile, scenario: CampaignScenario, call: int, name
 
 def skipped_call(run: TestRun, campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str, reason: str) -> TestResult:
     """A call that could not run (no model, budget spent): still accounted for in the campaign."""
-    result = TestResult(test_id=run.test_id, test_name=run.test.name, status="skipped", error_message=reason,
-                        models_used=dict(run.models.models), model_overrides=list(run.models.overrides))
+    result = skipped_result(run, reason)
     result.campaign = _outcome(campaign, scenario, call, name)
     result.campaign.reasoning = reason
     return result

@@ -208,7 +208,7 @@ async def run_test(run: TestRun, make_client: Callable[[], LLMClient]) -> TestRe
     or once the session's budget is spent (what the aborted call spent is still reported)."""
     reason = skip_reason(run)
     if reason:
-        return _skipped(run, reason)
+        return skipped_result(run, reason)
     clients: list[LLMClient] = []
 
     def client() -> LLMClient:
@@ -221,13 +221,14 @@ async def run_test(run: TestRun, make_client: Callable[[], LLMClient]) -> TestRe
         runs = [await run_once(run, client(), index) for index in range(run.test.repeat)]
         return aggregate(run.test, runs)
     except BudgetExceeded as exc:
-        skipped = _skipped(run, str(exc))
+        skipped = skipped_result(run, str(exc))
         for used in clients:
             skipped.usage.add(used.usage)
         return skipped
 
 
-def _skipped(run: TestRun, reason: str) -> TestResult:
+def skipped_result(run: TestRun, reason: str) -> TestResult:
+    """A result for a test that did not run, with the models it would have used."""
     return TestResult(
         test_id=run.test_id, test_name=run.test.name, status="skipped", error_message=reason,
         models_used=dict(run.models.models), model_overrides=list(run.models.overrides),
