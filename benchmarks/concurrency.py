@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pytest_voicetest.fake_server import FakeLLMServer, default_responder  # noqa: E402
+from pytest_voicetest.testing.server import FakeLLMServer, default_responder  # noqa: E402
 
 REQUESTS_PER_CALL = 4
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"OPENAI_API_KEY": "sk-local-benchmark"}

@@ -1,51 +1,113 @@
-"""The Python API: one function per harness operation.
+"""The Python API: one function per harness operation, on the same core as pytest and the CLI.
 
 - `import_agent` (a config dict, a file path, or uploaded bytes with a filename) and
   `export_agent`;
-- `run_test` (one case) and `run_tests` (a test file, or cases and an agent) giving a
-  `Run` with an id, start and end times and the results;
+- `run_test` (one case) and `run_tests` (voicetest files, or cases and an agent) giving
+  a `Run` with an id, start and end times, the results and the files that failed to load;
 - `evaluate_transcript`: LLM metrics on a recorded call;
 - `get_settings`, `save_settings`, `update_settings`;
 - `get_metrics_config`, `set_metrics_config` (the agent's threshold and global metrics);
 - `export_tests`: test cases in the Retell test format.
 
-Bad input raises `InputError` with the file, line, field and fix.
+Options are a `RunOptions` or a plain dict of its fields, resolved with the project's
+settings and environment exactly as pytest does. Bad input raises `InputError` naming
+the argument, file, line or field and the fix; a run that executes no test raises
+`NothingRan` (its `run` attribute holds what happened).
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import uuid
-from collections.abc import Sequence
-from datetime import datetime, timezone
+import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .config.files import find_project_root
+from .config.resolve import Config, Layer, resolve_config
+from .config.settings import RunOptions, Settings, load_settings, update_settings as _update_settings, write_settings
+from .errors import InputError, VoicetestError
 from .exporters import export_agent as _export
 from .exporters.testcases import to_retell_tests
 from .importers import import_agent as _import
 from .importers import load_agent_file
 from .importers.detect import METRICS_SIDECAR
-from .llm.client import ClientOptions, LLMClient
-from .llm.models import environment_models, resolve_models
 from .models.graph import AgentGraph, MetricsConfig
 from .models.results import MetricResult, Run, TestResult
-from .models.testcase import Models, TestCase, own_models, parse_test, parse_test_file
-from .runner import TestRun
-from .settings import RunOptions, Settings, load_settings, update_settings as _update_settings, write_settings
-from .validation import validate
-from .yamlio import parse_yaml, read_text
+from .models.testcase import TestCase
+from .run.session import Door, Session
+from .run.kinds import file_kind
+from .run.testfile import PlannedTest, load_file, plan_case
 
 __all__ = [
-    "evaluate_transcript", "export_agent", "export_tests", "get_metrics_config", "get_settings", "import_agent",
+    "NothingRan", "evaluate_transcript", "export_agent", "export_tests", "get_metrics_config", "get_settings", "import_agent",
     "run_test", "run_tests", "save_settings", "set_metrics_config", "update_settings",
 ]
+ROLES = ("agent", "simulator", "judge")
+API = Door(model_flag="models={{'{role}': ...}}", record_command="api.run_tests(..., options={{'record': True}}) for '{test_id}'")
+
+
+class NothingRan(VoicetestError):
+    """A run that executed no test (every file broken, nothing selected, everything skipped)."""
+
+    def __init__(self, message: str, run: Run) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+def _kind(value: Any, name: str, *types: type, what: str) -> None:
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        raise InputError(f"{name} must be {what}, not {type(value).__name__}", field=name)
+
+
+def _options(options: RunOptions | Mapping[str, Any] | None) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if isinstance(options, RunOptions):
+        return options.model_dump(exclude_unset=True)
+    _kind(options, "options", Mapping, what="a RunOptions or a dict of its fields")
+    return dict(options)
+
+
+def _models(models: Mapping[str, str | None] | None) -> dict[str, str | None]:
+    if models is None:
+        return {}
+    _kind(models, "models", Mapping, what="a dict of role -> model name")
+    for role, model in models.items():
+        if role not in ROLES:
+            raise InputError(f"unknown model role '{role}'", field="models", fix="use agent, simulator or judge")
+        if model is not None and not isinstance(model, str):
+            raise InputError(f"models['{role}'] must be a model name, not {type(model).__name__}", field=f"models.{role}")
+    return dict(models)
+
+
+def _config(
+    root: Path,
+    options: RunOptions | Mapping[str, Any] | None,
+    models: Mapping[str, str | None] | None = None,
+    **arguments: Any,
+) -> Config:
+    """The project's Config with the caller's options and keyword arguments on top."""
+    given = {key: value for key, value in arguments.items() if value is not None}
+    return resolve_config(
+        root,
+        [
+            Layer("options", _options(options), {k: f"options['{k}']" for k in RunOptions.model_fields}, _models(models)),
+            Layer("arguments", given),
+        ],
+    )
+
+
+def _root(project: str | Path | None, near: Path | None) -> Path:
+    if project is not None:
+        _kind(project, "project", str, Path, what="a folder path")
+        return Path(project).resolve()
+    return find_project_root(near) if near is not None else Path.cwd().resolve()
 
 
 def import_agent(source: dict[str, Any] | str | Path | bytes, *, format: str = "auto", filename: str | None = None) -> AgentGraph:
     """An agent graph from a config dict, a file path, or uploaded bytes (give the filename)."""
+    _kind(format, "format", str, what="a format name")
     if isinstance(source, bytes) and not filename:
         raise InputError("uploaded bytes need a filename to tell JSON, YAML, Python and .xlsx apart", field="filename")
     return _import(source, format=format, filename=filename)
@@ -53,6 +115,7 @@ def import_agent(source: dict[str, Any] | str | Path | bytes, *, format: str = "
 
 def export_agent(agent: AgentGraph | dict[str, Any] | str | Path, format: str) -> str:
     """The agent in `format`: mermaid, retell_llm, retell_flow, vapi, native, native_yaml."""
+    _kind(format, "format", str, what="a format name")
     return _export(_graph(agent), format)
 
 
@@ -66,138 +129,90 @@ def _graph(agent: AgentGraph | str | Path | dict[str, Any]) -> AgentGraph:
     raise InputError(f"an agent is an AgentGraph, a dict or a path, not {type(agent).__name__}", field="agent")
 
 
-def _case(case: TestCase | dict[str, Any] | str) -> tuple[TestCase, dict[str, Any]]:
-    if isinstance(case, TestCase):
-        return case, case.models.model_dump()
-    raw = parse_yaml(case, "<test case>") if isinstance(case, str) else case
-    if not isinstance(raw, dict):
-        raise InputError(f"a test case is a mapping, not {type(raw).__name__}", field="case", fix="pass a dict or a YAML mapping")
-    return parse_test(raw, {}, "<test case>", (), raw), own_models(raw)
-
-
-def _test_run(
-    test: TestCase,
-    graph: AgentGraph | None,
-    *,
-    test_models: dict[str, Any],
-    file_models: dict[str, Any] | None,
-    models: dict[str, str | None] | None,
-    settings: Settings,
-    options: RunOptions | None,
-    test_id: str,
-    transcript: Path | None,
-) -> TestRun:
-    return TestRun(
-        test=test,
-        test_id=test_id,
-        graph=graph,
-        models=resolve_models(
-            cli=models or {},
-            test=test_models,
-            file_defaults=file_models or {},
-            settings=settings.models.model_dump(),
-            environment=environment_models(),
-            graph_default=graph.default_model if graph else None,
-            test_model_precedence=settings.run.test_model_precedence,
-            scripted=test.script is not None,
-        ),
-        options=options or settings.run,
-        transcript_path=transcript,
-    )
-
-
 def run_test(
     case: TestCase | dict[str, Any] | str,
-    agent: AgentGraph | str | Path | dict[str, Any],
+    agent: AgentGraph | str | Path | dict[str, Any] | None = None,
     *,
-    models: dict[str, str | None] | None = None,
-    options: RunOptions | None = None,
+    models: Mapping[str, str | None] | None = None,
+    options: RunOptions | Mapping[str, Any] | None = None,
     api_base: str | None = None,
-    cassette: Any = None,
     transcript: str | Path | None = None,
     project: str | Path | None = None,
-    session: Any = None,
     test_id: str | None = None,
 ) -> TestResult:
-    """Run one test case against an agent. `models` sit where command-line flags do; the
-    project's settings (found from `project`, default the current folder) and the
-    environment fill the rest."""
-    from .runner import run_test as run
-
-    test, own_models = _case(case)
-    graph = _graph(agent)
-    identifier = test_id or test.name
-    transcript_path = Path(transcript) if transcript else (Path(test.transcript) if test.transcript else None)
-    if session is not None:
-        prepared = session.test_run(test=test, test_id=identifier, graph=graph, test_models=own_models, transcript_path=transcript_path)
-        return session.run_coroutine(run(prepared, session.client))
-    settings = load_settings(Path(project) if project else None)
-    prepared = _test_run(test, graph, test_models=own_models, file_models=None, models=models, settings=settings, options=options, test_id=identifier, transcript=transcript_path)
-    client_options = ClientOptions(timeout=prepared.options.llm_timeout, max_retries=prepared.options.max_retries, api_base=api_base)
-    return asyncio.run(run(prepared, lambda: LLMClient(client_options, cassette=cassette)))
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """Run one test case against an agent (or judge a `transcript`). `models` sit where
+    command-line flags do; the project's settings (found from `project`, default the
+    current folder) and the environment fill the rest."""
+    if not isinstance(case, (TestCase, dict, str)):
+        raise InputError(f"a test case is a mapping, not {type(case).__name__}", field="case", fix="pass a dict or a YAML mapping")
+    if transcript is not None:
+        _kind(transcript, "transcript", str, Path, what="a file path")
+        transcript = Path(transcript).resolve()
+    root = _root(project, transcript)
+    config = _config(root, options, models, api_base=api_base)
+    graph = _graph(agent) if agent is not None else None
+    planned = plan_case(case, graph, test_id=test_id or "", base=root, config=config, transcript=transcript)
+    planned.test_id = test_id or planned.name
+    session = Session(config, door=API)
+    try:
+        return session.run_one(planned)
+    finally:
+        session.close()
 
 
 def run_tests(
-    source: str | Path | Sequence[TestCase | dict[str, Any]],
+    source: str | Path | Sequence[str | Path] | Sequence[TestCase | dict[str, Any]],
     agent: AgentGraph | str | Path | dict[str, Any] | None = None,
     *,
     select: str | None = None,
-    models: dict[str, str | None] | None = None,
-    options: RunOptions | None = None,
+    models: Mapping[str, str | None] | None = None,
+    options: RunOptions | Mapping[str, Any] | None = None,
     api_base: str | None = None,
     project: str | Path | None = None,
-    concurrency: int = 1,
+    concurrency: int | None = None,
 ) -> Run:
-    """Run a `test_*.yaml` file (its agent unless `agent` is given) or a list of cases.
+    """Run voicetest files (`test_*`, `scenario_*`, `voicesim_*`; a path or a list of paths)
+    or a list of test cases against `agent`; returns the Run.
 
-    `select` keeps tests whose name contains it; up to `concurrency` calls run at once.
+    `select` keeps tests whose name contains it (case-insensitive); up to `concurrency`
+    calls run at once. Raises `NothingRan` when no test executed.
     """
-    from .runner import run_test as run
-
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or not 1 <= concurrency <= 256:
-        raise InputError(f"concurrency must be a whole number 1..256, got {concurrency!r}", field="concurrency")
-    settings = load_settings(Path(project) if project else (Path(source).parent if isinstance(source, (str, Path)) else None))
-    prepared: list[TestRun] = []
+    if select is not None:
+        _kind(select, "select", str, what="text to look for in test names")
+    if concurrency is not None:
+        _kind(concurrency, "concurrency", int, what="a whole number 1..256")
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        data = parse_yaml(read_text(path), path)
-        spec = parse_test_file(data, path)
-        graph = _graph(agent) if agent is not None else (load_agent_file((path.parent / spec.agent).resolve(), spec.agent_format) if spec.agent else None)
-        file_models = validate(Models, spec.defaults.get("models") or {}, source=path, root=data, prefix=("defaults", "models")).model_dump()
-        for index, raw in enumerate(spec.tests):
-            test = parse_test(raw, spec.defaults, path, ("tests", index), data)
-            transcript = (path.parent / test.transcript).resolve() if test.transcript else None
-            prepared.append(
-                _test_run(test, graph, test_models=own_models(raw), file_models=file_models,
-                          models=models, settings=settings, options=options, test_id=f"{path.name}::{test.name}", transcript=transcript)
-            )
+        paths: list[Path] | None = [Path(source)]
+    elif isinstance(source, Sequence) and source and all(isinstance(s, (str, Path)) for s in source):
+        paths = [Path(s) for s in source]  # type: ignore[arg-type]
+    elif isinstance(source, Sequence):
+        paths = None
     else:
-        if agent is None:
-            raise InputError("running a list of test cases needs an agent", field="agent")
-        graph = _graph(agent)
-        for case in source:
-            test, own = _case(case)
-            prepared.append(_test_run(test, graph, test_models=own, file_models=None, models=models, settings=settings, options=options, test_id=test.name, transcript=None))
-    prepared = [p for p in prepared if select is None or select.lower() in p.test.name.lower()]
-    result = Run(id=uuid.uuid4().hex[:12], started_at=_now())
-    client_options = ClientOptions(timeout=settings.run.llm_timeout, max_retries=settings.run.max_retries, api_base=api_base)
-
-    async def run_all() -> list[TestResult]:
-        gate = asyncio.Semaphore(concurrency)
-
-        async def one(item: TestRun) -> TestResult:
-            async with gate:
-                return await run(item, lambda: LLMClient(client_options))
-
-        return list(await asyncio.gather(*(one(item) for item in prepared)))
-
-    result.results = asyncio.run(run_all())
-    result.completed_at = _now()
-    return result
+        raise InputError(f"source must be a file path, a list of paths or a list of test cases, not {type(source).__name__}", field="source")
+    root = _root(project, paths[0] if paths else None)
+    config = _config(root, options, models, api_base=api_base, concurrency=concurrency)
+    session = Session(config, door=API)
+    try:
+        wanted = (lambda p: select.lower() in p.name.lower()) if select else None
+        if paths is not None:
+            for path in paths:
+                if file_kind(path) is None:
+                    raise InputError("not a voicetest file", source=path, fix="name it test_*.yaml, scenario_*.yaml or voicesim_*.yaml")
+            run = session.run_files(paths, wanted)
+        else:
+            if agent is None:
+                raise InputError("running a list of test cases needs an agent", field="agent")
+            graph = _graph(agent)
+            planned = [plan_case(case, graph, test_id="", base=root, config=config) for case in source]  # type: ignore[arg-type]
+            for item in planned:
+                item.test_id = item.name
+            run = session.run_planned_as_run([p for p in planned if wanted is None or wanted(p)])
+    finally:
+        session.close()
+    reason = run.nothing_ran()
+    if reason:
+        raise NothingRan(reason, run)
+    return run
 
 
 def evaluate_transcript(
@@ -209,27 +224,50 @@ def evaluate_transcript(
     agent: AgentGraph | str | Path | dict[str, Any] | None = None,
     api_base: str | None = None,
     project: str | Path | None = None,
+    options: RunOptions | Mapping[str, Any] | None = None,
 ) -> list[MetricResult]:
     """Score a recorded call (a file, or a list of {role, content} turns) against metrics.
 
     The agent's metrics config, when an agent is given, adds its global metrics and
     supplies the default threshold (0.7 otherwise).
     """
-    from .judges.metrics import judge_metrics
-    from .transcripts import load_transcript, parse_turns
-
-    turns = parse_turns(transcript, "<transcript>").transcript if isinstance(transcript, list) else load_transcript(Path(transcript)).transcript
+    if isinstance(metrics, (str, bytes)) or not isinstance(metrics, Sequence) or not metrics:
+        raise InputError("metrics must be a non-empty list of criteria", field="metrics", fix='pass ["criterion", ...]')
+    if threshold is not None:
+        _kind(threshold, "threshold", int, float, what="a number 0..1")
+        if not math.isfinite(threshold) or not 0 <= threshold <= 1:
+            raise InputError(f"threshold must be 0..1, got {threshold}", field="threshold")
+    if judge_model is not None:
+        _kind(judge_model, "judge_model", str, what="a model name")
     graph = _graph(agent) if agent is not None else None
-    config = graph.metrics_config if graph else MetricsConfig()
-    cutoff = config.threshold if threshold is None else threshold
-    checked = TestCase.model_validate({"name": "evaluate", "metrics": list(metrics) + [m for m in config.global_metrics if m not in metrics]})
-    settings = load_settings(Path(project) if project else None)
-    judge = judge_model or settings.models.judge or environment_models().get("judge")
-    if not judge:
-        raise InputError("no judge model configured", field="judge_model", fix="pass judge_model=, set [tool.voicetest.models] judge, or VOICETEST_JUDGE_MODEL")
-    pairs = [(m.criterion, m.threshold if m.threshold is not None else cutoff) for m in checked.metrics]
-    client = LLMClient(ClientOptions(timeout=settings.run.llm_timeout, max_retries=settings.run.max_retries, api_base=api_base))
-    return asyncio.run(judge_metrics(client, judge, pairs, turns, {}))
+    case: dict[str, Any] = {"name": "evaluate", "metrics": list(metrics)}
+    if threshold is not None:
+        case["threshold"] = threshold
+    recording = None
+    if isinstance(transcript, list):
+        from .engine.recorded import parse_turns
+
+        recording = parse_turns(transcript, "<transcript>")
+        transcript_path: str | Path | None = None
+    else:
+        _kind(transcript, "transcript", str, Path, what="a file path or a list of turns")
+        transcript_path = Path(transcript).resolve()
+        if not transcript_path.is_file():
+            raise InputError("file not found", source=transcript, fix="check the path")
+    root = _root(project, transcript_path)
+    config = _config(root, options, {"judge": judge_model} if judge_model else None, api_base=api_base)
+    if recording is not None:
+        planned = plan_case(case, graph, test_id="evaluate", base=root, config=config, recording=recording)
+    else:
+        planned = plan_case(case, graph, test_id="evaluate", base=root, config=config, transcript=transcript_path)
+    session = Session(config, door=Door(model_flag="judge_model=", record_command="options={{'record': True}}"))
+    try:
+        result = session.run_one(planned)
+    finally:
+        session.close()
+    if not result.metric_results:
+        raise InputError(result.error_message or "the judge gave no verdict", field="judge_model")
+    return result.metric_results
 
 
 def get_settings(project: str | Path | None = None) -> Settings:
@@ -238,11 +276,13 @@ def get_settings(project: str | Path | None = None) -> Settings:
 
 def save_settings(settings: Settings, project: str | Path | None = None) -> Path:
     """Write `.voicetest.toml` in the project folder (default: the current folder)."""
+    _kind(settings, "settings", Settings, what="a Settings")
     return write_settings(settings, Path(project) if project else Path.cwd())
 
 
 def update_settings(assignments: dict[str, str], project: str | Path | None = None) -> Settings:
     """Apply dotted assignments ({"models.agent": "..."}) and save them."""
+    _kind(assignments, "assignments", dict, what='a dict like {"models.agent": "openai/gpt-4o"}')
     settings = _update_settings(get_settings(project), assignments)
     save_settings(settings, project)
     return settings
@@ -254,24 +294,32 @@ def get_metrics_config(agent: AgentGraph | str | Path | dict[str, Any]) -> Metri
 
 def set_metrics_config(agent_path: str | Path, config: MetricsConfig | dict[str, Any]) -> Path:
     """Store an agent file's metrics config in `<file>.metrics.json` beside it (any format)."""
+    _kind(agent_path, "agent_path", str, Path, what="the agent file's path")
     path = Path(agent_path)
     if not path.is_file():
         raise InputError("file not found", source=path, fix="give the agent file the metrics belong to")
-    checked = config if isinstance(config, MetricsConfig) else MetricsConfig.model_validate(config)
+    if not isinstance(config, (MetricsConfig, dict)):
+        raise InputError(f"config must be a MetricsConfig or a dict, not {type(config).__name__}", field="config")
+    from .validation import validate
+
+    checked = config if isinstance(config, MetricsConfig) else validate(MetricsConfig, config, source="config")
     sidecar = path.with_name(path.name + METRICS_SIDECAR)
     sidecar.write_text(json.dumps(checked.model_dump(), indent=2) + "\n", encoding="utf-8")
     return sidecar
 
 
-def export_tests(source: str | Path | Sequence[TestCase | dict[str, Any]], format: str = "retell") -> list[dict[str, Any]]:
-    """Test cases (a test file or a list) in the Retell test format."""
+def export_tests(source: str | Path | Sequence[TestCase | dict[str, Any]], format: str = "retell", *, project: str | Path | None = None) -> list[dict[str, Any]]:
+    """Test cases (a test file, `tests_from` included, or a list) in the Retell test format."""
     if format != "retell":
         raise InputError(f"unknown test export format '{format}'", field="format", fix="use retell")
     if isinstance(source, (str, Path)):
         path = Path(source)
-        data = parse_yaml(read_text(path), path)
-        spec = parse_test_file(data, path)
-        tests = [parse_test(raw, spec.defaults, path, ("tests", i), data) for i, raw in enumerate(spec.tests)]
+        config = _config(_root(project, path), None)
+        tests = [p.test for p in load_file(path, config) if isinstance(p, PlannedTest)]
+    elif isinstance(source, Sequence):
+        root = _root(project, None)
+        config = _config(root, None)
+        tests = [plan_case(case, None, test_id="", base=root, config=config, check=False).test for case in source]
     else:
-        tests = [_case(case)[0] for case in source]
+        raise InputError(f"source must be a test file or a list of test cases, not {type(source).__name__}", field="source")
     return to_retell_tests(tests)

@@ -8,6 +8,7 @@ refused with a clear message instead of exhausting memory or the stack.
 from __future__ import annotations
 
 import json
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -175,28 +176,42 @@ def parse_yaml(text: str, source: str | Path | None = None) -> Any:
         loader.dispose()
 
 
-def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """Read a UTF-8 text file, refusing missing, oversized or binary files clearly."""
+def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file of at most `max_bytes`, refusing missing files, FIFOs, devices
+    and folders clearly (never blocking on them)."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
     except FileNotFoundError:
         raise InputError("file not found", source=path, fix="check the path") from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
-    if size > max_bytes:
-        raise InputError(
-            f"file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit",
-            source=path,
-            fix="split it into smaller files",
-        )
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, socket or device)"
+        raise InputError(f"{kind}, not a file to read", source=path, fix="point at a regular file")
+    size = info.st_size
+    if size <= max_bytes:
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
+        if len(data) <= max_bytes:
+            return data
+        size = len(data)  # it grew while we looked
+    raise InputError(
+        f"file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit", source=path, fix="split it into smaller files"
+    )
+
+
+def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file, refusing missing, oversized, binary or non-regular files clearly."""
+    data = read_bytes(path, max_bytes=max_bytes)
     try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(
             f"not UTF-8 text (byte {exc.start})", source=path, fix="save the file as UTF-8"
         ) from None
-    except OSError as exc:
-        raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
 
 
 def load_data_file(path: Path) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_voicetest.fake_server import FakeLLMServer
+from pytest_voicetest.testing.server import FakeLLMServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -42,7 +42,7 @@ def preloaded() -> None:
     from pytest_voicetest.llm.client import litellm_module
 
     litellm_module()
-    for name in ("numpy", "scipy.stats.qmc", "matplotlib.pyplot", "pytest_voicetest.voicesim.runs", "pytest_voicetest.sweeps"):
+    for name in ("numpy", "scipy.stats.qmc", "matplotlib.pyplot", "pytest_voicetest.voicesim.runs", "pytest_voicetest.run.sweeps"):
         try:
             importlib.import_module(name)
         except ImportError:  # optional extras

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,9 +13,9 @@ import pytest
 from pytest_voicetest import api
 from pytest_voicetest.errors import InputError
 from pytest_voicetest.models.graph import AgentGraph, MetricsConfig
-from pytest_voicetest.settings import Settings
+from pytest_voicetest.config.settings import Settings
 
-from .conftest import OWN, PLATFORMS
+from .conftest import OWN, PLATFORMS, TESTS
 
 SCRIPTED_FILE = """agent: {agent}
 tests:
@@ -34,8 +35,11 @@ tests:
 
 @pytest.fixture
 def test_file(tmp_path: Path) -> Path:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    shutil.copy(PLATFORMS / "retell/sample_config_logic_split.json", tmp_path / "agent.json")
+    shutil.copy(OWN / "transcript_native.yaml", tmp_path / "call.yaml")
     path = tmp_path / "test_flow.yaml"
-    path.write_text(SCRIPTED_FILE.format(agent=PLATFORMS / "retell/sample_config_logic_split.json", transcript=OWN / "transcript_native.yaml"))
+    path.write_text(SCRIPTED_FILE.format(agent="agent.json", transcript="call.yaml"))
     return path
 
 
@@ -78,17 +82,17 @@ def test_run_one_test() -> None:
 
 def test_run_many_gives_a_run(test_file: Path) -> None:
     run = api.run_tests(test_file, concurrency=2)
-    assert len(run.id) == 12 and run.started_at <= run.completed_at
+    assert len(run.run_id) == 12 and run.started_at <= run.completed_at
     assert [(r.test_id, r.status) for r in run.results] == [
         ("test_flow.yaml::premium", "pass"), ("test_flow.yaml::standard", "fail"), ("test_flow.yaml::recorded", "pass"),
     ]
-    assert run.counts() == {"pass": 2, "fail": 1, "error": 0, "skipped": 0}
+    assert run.counts() == {"pass": 2, "fail": 1, "error": 0, "skipped": 0, "xfail": 0, "file_errors": 0}
     assert [r.test_name for r in api.run_tests(test_file, select="stand").results] == ["standard"]
     cases = [{"name": "a", "script": [{"agent": "hi"}], "includes": ["hi"]}]
     assert api.run_tests(cases, PLATFORMS / "retell/sample_config.json").results[0].status == "pass"
     with pytest.raises(InputError, match="running a list of test cases needs an agent"):
         api.run_tests(cases)
-    with pytest.raises(InputError, match="concurrency must be a whole number 1..256"):
+    with pytest.raises(InputError, match="concurrency: Input should be greater than or equal to 1"):
         api.run_tests(test_file, concurrency=0)
 
 
@@ -156,7 +160,7 @@ def test_cli_run_export_tests_and_metrics(test_file: Path, tmp_path: Path) -> No
     data = json.loads(done.stdout)
     assert [r["status"] for r in data["results"]] == ["pass", "fail", "pass"]
     text = cli("run", str(test_file), "-k", "premium")
-    assert text.returncode == 0 and "PASS    premium" in text.stdout
+    assert text.returncode == 0 and "PASS    test_flow.yaml::premium" in text.stdout
     exported = cli("export-tests", str(test_file))
     assert json.loads(exported.stdout)[0]["name"] == "premium"
     agent = tmp_path / "a.json"
@@ -171,9 +175,9 @@ def test_cli_run_export_tests_and_metrics(test_file: Path, tmp_path: Path) -> No
         (["run", "missing_tests.yaml"], "missing_tests.yaml: file not found"),
         (["evaluate", str(OWN / "transcript_native.yaml"), "--metric", "x"], "no judge model configured"),
         (["evaluate", "nope.json", "--metric", "x", "--judge-model", "m"], "nope.json: file not found"),
-        (["export-tests", str(PLATFORMS / "retell/sample_config.json")], "sample_config.json:2: conversation_flow_id: unknown key"),
+        (["export-tests", str(PLATFORMS / "retell/sample_config.json")], "sample_config.json: not a voicetest file"),
         (["metrics", str(PLATFORMS / "retell/sample_config.json"), "--threshold", "-1"], "threshold: Input should be greater than or equal to 0"),
-        (["run", str(PLATFORMS / "retell/sample_config.json"), "--concurrency", "x"], "argument --concurrency: invalid int value"),
+        (["run", str(TESTS / "fixtures"), "--concurrency", "x"], "no voicetest files here"),
     ],
 )
 def test_cli_bad_input(args: list[str], message: str, tmp_path: Path) -> None:

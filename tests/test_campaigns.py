@@ -56,9 +56,9 @@ def test_campaign_runs_judges_and_summarises(project: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines([
         "*x campaign judge: the expected result was not met (Negative caller): No refund was offered.",
         "*campaign summary*",
-        "Pizza campaign: Completed, 6/6 calls (100%)",
+        "Pizza campaign: Completed: 6/6 calls finished (progress 100%), 3 passed",
         "  Order pizza: 3/3 passed",
-        "  Cold pizza complaint: 0/3 passed",
+        "  Cold pizza complaint: 0/3 passed (3 failed)",
         "  sentiment: Positive 3, Negative 3, Neutral 0",
         "  went wrong: Cold pizza complaint (call 1): No refund was offered.",
     ])

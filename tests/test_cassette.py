@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pytest_voicetest.api import run_test
-from pytest_voicetest.fake_server import FakeLLMServer
+from pytest_voicetest.testing.server import FakeLLMServer
 from pytest_voicetest.importers import import_agent
-from pytest_voicetest.llm.cassette import Cassette, cassette_path, request_key
+from pytest_voicetest.llm.cassette import cassette_path, request_key
 from pytest_voicetest.llm.client import LLMRequest
 
 from .conftest import PLATFORMS
@@ -26,16 +26,34 @@ CASE = {
 }
 
 
-def record(tmp_path: Path, case: dict = CASE) -> tuple[str, Path]:
-    path = tmp_path / "cassettes" / "test_clinic" / "books_a_visit.json"
+TEST_ID = "test_clinic.yaml::books a visit"
+
+
+def comparable(result) -> dict:
+    """A result without what differs between recording and replaying: when, and how it was answered."""
+    return result.model_dump(mode="json", exclude={"started_at", "usage"})
+
+
+def replay(tmp_path: Path, case: dict = CASE, **options):
+    agent = import_agent(PLATFORMS / "retell/sample_config.json")
+    return run_test(
+        case, agent, models=MODELS, api_base="http://127.0.0.1:9/v1", project=PLATFORMS, test_id=TEST_ID,
+        options={"replay": True, "cassette_dir": str(tmp_path / "cassettes"), **options},
+    )
+
+
+def record(tmp_path: Path, case: dict = CASE) -> tuple[dict, Path]:
+    path = cassette_path(tmp_path / "cassettes", "test_clinic.yaml", "books a visit")
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     with FakeLLMServer() as server:
         server.inject("429")  # a retry is recorded too
-        cassette = Cassette(path, "record", "test_clinic.yaml::books a visit")
-        result = run_test(case, agent, models=MODELS, api_base=server.api_base, cassette=cassette, project=PLATFORMS)
-        cassette.save()
+        result = run_test(
+            case, agent, models=MODELS, api_base=server.api_base, project=PLATFORMS, test_id=TEST_ID,
+            options={"record": True, "cassette_dir": str(tmp_path / "cassettes")},
+        )
     assert result.status == "pass", result.failures()
-    return result.model_dump_json(), path
+    assert result.usage.calls == 9 and result.usage.retries == 1  # 8 answers and the 429 before one of them
+    return comparable(result), path
 
 
 def test_record_then_replay_is_byte_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,18 +63,14 @@ def test_record_then_replay_is_byte_identical(tmp_path: Path, monkeypatch: pytes
     assert stored["test"] == "test_clinic.yaml::books a visit"
     assert {e["request"]["kind"] for e in stored["interactions"]} == {"agent", "simulator", "judge"}
     assert "sk-test-cassette-key-000111" not in path.read_text()
-    agent = import_agent(PLATFORMS / "retell/sample_config.json")
-    replay = Cassette(path, "replay", "test_clinic.yaml::books a visit")
-    replayed = run_test(CASE, agent, models=MODELS, api_base="http://127.0.0.1:9/v1", cassette=replay, project=PLATFORMS)
-    assert replayed.model_dump_json() == recorded
-    assert replayed.usage.retries == 1
+    replayed = replay(tmp_path)
+    assert comparable(replayed) == recorded
+    assert (replayed.usage.calls, replayed.usage.replayed_calls) == (0, 8)
 
 
 def test_replay_miss_names_the_test_and_the_request(tmp_path: Path) -> None:
     _, path = record(tmp_path)
-    agent = import_agent(PLATFORMS / "retell/sample_config.json")
-    changed = CASE | {"user_prompt": "Cancel a visit"}
-    result = run_test(changed, agent, models=MODELS, cassette=Cassette(path, "replay", "test_clinic.yaml::books a visit"), project=PLATFORMS)
+    result = replay(tmp_path, CASE | {"user_prompt": "Cancel a visit"})
     assert result.status == "error"
     message = result.error_message
     assert "replay miss in test 'test_clinic.yaml::books a visit'" in message
@@ -65,11 +79,24 @@ def test_replay_miss_names_the_test_and_the_request(tmp_path: Path) -> None:
     assert "Re-record with --vt-record" in message
 
 
-def test_missing_cassette_file_is_a_clear_miss(tmp_path: Path) -> None:
-    agent = import_agent(PLATFORMS / "retell/sample_config.json")
-    cassette = Cassette(tmp_path / "none.json", "replay", "t")
-    result = run_test(CASE, agent, models=MODELS, cassette=cassette, project=PLATFORMS)
-    assert result.status == "error" and "no cassette at" in result.error_message
+def test_missing_cassette_file_is_a_clear_error_with_the_record_command(tmp_path: Path) -> None:
+    result = replay(tmp_path)
+    assert result.status == "error"
+    assert "no recording for this test at" in result.error_message and "options={'record': True}" in result.error_message
+
+
+def test_corrupt_cassette_is_a_located_error(tmp_path: Path) -> None:
+    _, path = record(tmp_path)
+    path.write_text('{"interactions": [1, 2')
+    with pytest.raises(Exception, match=r"books_a_visit.*invalid JSON"):
+        replay(tmp_path)
+    path.write_text('{"interactions": "nope"}')
+    with pytest.raises(Exception, match=r"not a voicetest cassette.*re-record it with --vt-record"):
+        replay(tmp_path)
+
+
+def test_names_that_sanitise_alike_get_their_own_cassettes(tmp_path: Path) -> None:
+    assert cassette_path(tmp_path, "test_x.yaml", "call 1") != cassette_path(tmp_path, "test_x.yaml", "call_1")
 
 
 def test_replay_does_not_import_litellm(tmp_path: Path) -> None:
@@ -78,9 +105,9 @@ def test_replay_does_not_import_litellm(tmp_path: Path) -> None:
 import json, sys
 from pytest_voicetest.api import run_test
 from pytest_voicetest.importers import import_agent
-from pytest_voicetest.llm.cassette import Cassette
 agent = import_agent({str(PLATFORMS / 'retell/sample_config.json')!r})
-result = run_test({CASE!r}, agent, models={MODELS!r}, cassette=Cassette(__import__('pathlib').Path({str(path)!r}), 'replay', 't'), project={str(PLATFORMS)!r})
+result = run_test({CASE!r}, agent, models={MODELS!r}, project={str(PLATFORMS)!r}, test_id={TEST_ID!r},
+                  options={{"replay": True, "cassette_dir": {str(tmp_path / "cassettes")!r}}})
 print(json.dumps([result.status, 'litellm' in sys.modules]))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
@@ -98,5 +125,7 @@ def test_keys_depend_on_content_and_repeat_index_not_on_context() -> None:
 
 def test_cassette_paths_are_readable_and_safe(tmp_path: Path) -> None:
     path = cassette_path(tmp_path, "agents/test_clinic.yaml", "books a checkup / next week?")
-    assert path == tmp_path / "agents" / "test_clinic" / "books_a_checkup_next_week.json"
+    assert path.parent == tmp_path / "agents" / "test_clinic"
+    assert path.name.startswith("books_a_checkup_next_week-") and path.suffix == ".json"
+    assert cassette_path(tmp_path, "test_x.yaml", "plain_name").name == "plain_name.json"
     assert cassette_path(tmp_path, "../../etc/test_x.yaml", "t").is_relative_to(tmp_path)

@@ -15,9 +15,9 @@ from pytest_voicetest.judges.path import check_path, percentile
 from pytest_voicetest.judges.rules import check_rules
 from pytest_voicetest.models.results import ToolCallRecord, Turn
 from pytest_voicetest.models.testcase import Expect
-from pytest_voicetest.runner import wilson_interval
+from pytest_voicetest.run.runner import wilson_interval
 
-from .conftest import PLATFORMS, OWN
+from .conftest import OWN, PLATFORMS, TESTS
 
 TURNS = [
     Turn(role="agent", content="Welcome to Acme Healthcare! How can I help?"),
@@ -152,13 +152,13 @@ def test_transcript_tests_judge_recordings_without_simulation() -> None:
     native = run_test(
         {"name": "t", "includes": ["A-123"], "patterns": [r"A-\d{3}"],
          "expect": {"visited": ["greeting", "verify_identity", "schedule_appointment"], "tools_called": [{"name": "lookup_patient", "arguments": {"full_name": "john smith"}}]}},
-        flow, transcript=OWN / "transcript_native.yaml", project=PLATFORMS,
+        flow, transcript=OWN / "transcript_native.yaml", project=TESTS,
     )
     assert native.status == "pass", native.failures()
     assert native.end_reason == "user_ended" and native.usage.calls == 0
     retell = run_test(
         {"name": "r", "includes": ["Monday to Friday"], "expect": {"visited": ["greeting", "general_inquiry"], "end_reason": "agent_ended"}},
-        flow, transcript=OWN / "retell_call.json", project=PLATFORMS,
+        flow, transcript=OWN / "retell_call.json", project=TESTS,
     )
     assert retell.status == "pass", retell.failures()
     assert retell.transcript[1].timestamp == 4100.0

@@ -29,7 +29,7 @@ def test_pytest_in_a_project_without_voicetest_loads_nothing_of_ours(tmp_path) -
     code = (
         "import pytest, sys\n"
         f"pytest.main(['-q', '-p', 'no:cacheprovider', {str(tmp_path)!r}])\n"
-        "print(sorted(m for m in ('pydantic', 'yaml', 'pytest_voicetest.session') if m in sys.modules))"
+        "print(sorted(m for m in ('pydantic', 'yaml', 'pytest_voicetest.run.session') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120).stdout
     assert out.strip().splitlines()[-1] == "[]"

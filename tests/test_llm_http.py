@@ -12,10 +12,10 @@ import pytest
 
 from pytest_voicetest.api import run_test
 from pytest_voicetest.errors import LLMError
-from pytest_voicetest.fake_server import FakeLLMServer, default_responder
+from pytest_voicetest.testing.server import FakeLLMServer, default_responder
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.llm.client import ClientOptions, LLMClient, LLMRequest
-from pytest_voicetest.settings import RunOptions
+from pytest_voicetest.config.settings import RunOptions
 
 from .conftest import PLATFORMS
 
@@ -136,21 +136,19 @@ def test_call_timeout_ends_the_call(llm_server: FakeLLMServer) -> None:
 
 
 def test_no_secret_in_results_logs_or_cassettes(llm_server: FakeLLMServer, tmp_path, caplog, capsys) -> None:
-    from pytest_voicetest.llm.cassette import Cassette
-
     caplog.set_level(logging.DEBUG)
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
-    cassette = Cassette(tmp_path / "c.json", "record", "secret test")
     result = run_test(
         {"name": "secret", "user_prompt": f"My key is {SECRET}.", "includes": ["happy"], "dynamic_variables": {"token": SECRET}},
-        agent, models=MODELS, api_base=llm_server.api_base, cassette=cassette, project=PLATFORMS,
+        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS, test_id="secret",
+        options={"record": True, "cassette_dir": str(tmp_path)},
     )
-    cassette.save()
+    [cassette] = tmp_path.rglob("*.json")
     assert all(header == f"Bearer {SECRET}" for header in llm_server.stats.authorization_seen)  # the key did reach the model
     captured = capsys.readouterr()
-    artifacts = [result.model_dump_json(), (tmp_path / "c.json").read_text(), caplog.text, captured.out, captured.err]
+    artifacts = [result.model_dump_json(), cassette.read_text(), caplog.text, captured.out, captured.err]
     assert all(SECRET not in text for text in artifacts)
-    assert "***" in (tmp_path / "c.json").read_text()
+    assert "***" in cassette.read_text()
 
 
 def test_run_options_flow_into_the_engine(llm_server: FakeLLMServer) -> None:

@@ -60,7 +60,8 @@ def test_outcomes_skip_reason_summary_and_exit_code(project: pytest.Pytester) ->
         "*[[]standard_support[]] agent: Welcome, premium member.",
         "*voicetest summary*",
         "test_flow.yaml: 1 pass, 1 fail, 0 error, 1 skipped",
-        "LLM: * calls, * prompt + * completion tokens, $0.0000, 0 retries",
+        "model calls: 0 to real models (0 retries), * prompt + * completion tokens, $0.0000; answered offline: * scripted",
+        "1 LLM test(s) skipped: no model configured*",
         "SKIPPED [[]1[]] test_flow.yaml:20: no agent, simulator, judge model configured*",
     ])
 
@@ -221,10 +222,10 @@ def test_bad_options_are_usage_errors(project: pytest.Pytester) -> None:
     project.makefile(".yaml", test_flow=SCRIPTED)
     both = project.runpytest("--vt-record", "--vt-replay")
     assert both.ret == pytest.ExitCode.USAGE_ERROR
-    both.stderr.fnmatch_lines(["*--vt-record and --vt-replay cannot be used together; pick one*"])
+    both.stderr.fnmatch_lines(["*--vt-record and --vt-replay cannot both be on; pick one*"])
     zero = project.runpytest("--vt-concurrency", "0")
     assert zero.ret == pytest.ExitCode.USAGE_ERROR
-    zero.stderr.fnmatch_lines(["*--vt-concurrency: invalid _positive_int value: '0'*"])
+    zero.stderr.fnmatch_lines(["*command line: --vt-concurrency: Input should be greater than or equal to 1*"])
 
 
 def test_settings_errors_are_usage_errors(project: pytest.Pytester) -> None:
@@ -257,27 +258,35 @@ tests:
 
 
 def test_record_then_replay_through_pytest(project: pytest.Pytester, llm_server) -> None:
+    """Recorded with models on the command line, replayed with no model configured at all."""
     project.makefile(".yaml", test_calls="""
 agent: agents/retell/sample_config.json
-defaults:
-  models: {agent: openai/gpt-4o-mini, simulator: openai/gpt-4o-mini, judge: openai/gpt-4o-mini}
 tests:
   - {name: helpful, user_prompt: Ask for help, metrics: [The agent helped], includes: [happy]}
 """)
-    recorded = project.runpytest("--vt-record", "--vt-api-base", llm_server.api_base, "--vt-report", "a.json")
+    models = [f"--vt-{role}-model=openai/gpt-4o-mini" for role in ("agent", "simulator", "judge")]
+    recorded = project.runpytest("--vt-record", "--vt-api-base", llm_server.api_base, "--vt-report", "a.json", *models)
     recorded.assert_outcomes(passed=1)
     cassette = project.path / "cassettes" / "test_calls" / "helpful.json"
     assert cassette.is_file()
     replayed = project.runpytest("--vt-replay", "--vt-api-base", "http://127.0.0.1:9/v1", "--vt-report", "b.json")
     replayed.assert_outcomes(passed=1)
     first, second = (json.loads((project.path / name).read_text())["results"][0] for name in ("a.json", "b.json"))
+    assert (first["usage"]["calls"], first["usage"]["replayed_calls"]) == (7, 0)
+    assert (second["usage"]["calls"], second["usage"]["replayed_calls"]) == (0, 7)
     for entry in (first, second):
         entry.pop("wall_ms")
+        entry.pop("usage")
+        entry.pop("model_overrides")
+        entry.pop("started_at")
     assert first == second
     cassette.unlink()
     missing = project.runpytest("--vt-replay")
     missing.assert_outcomes(failed=1)
-    missing.stdout.fnmatch_lines(["*replay miss in test 'test_calls.yaml::helpful' (no cassette at *helpful.json)*"])
+    missing.stdout.fnmatch_lines([
+        "*--vt-replay: no recording for this test at *helpful.json. Record it once with a model configured: "
+        "pytest --vt-record 'test_calls.yaml::helpful'*"
+    ])
 
 
 def test_concurrency_keeps_order_and_outcomes(project: pytest.Pytester, llm_server) -> None:
@@ -349,4 +358,4 @@ def test_bad_run_options_are_usage_errors(project: pytest.Pytester) -> None:
     project.makeini("[pytest]\nvoicetest_max_turns = many\nvoicetest_replay = maybe\n")
     result = project.runpytest()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: voicetest run options: max_turns: Input should be a valid integer*"])
+    result.stderr.fnmatch_lines(["ERROR: voicetest settings: ini file: voicetest_max_turns: Input should be a valid integer*"])

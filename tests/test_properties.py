@@ -16,10 +16,10 @@ from pytest_voicetest.importers import import_agent
 from pytest_voicetest.judges.flow import structural_violations
 from pytest_voicetest.judges.rules import check_rules
 from pytest_voicetest.llm.client import LLMClient
-from pytest_voicetest.llm.models import resolve_models
+from pytest_voicetest.config.models import resolve_models
 from pytest_voicetest.models.results import Turn
 from pytest_voicetest.models.testcase import TestCase, parse_test, parse_test_file
-from pytest_voicetest.runner import TestRun, run_test
+from pytest_voicetest.run.runner import TestRun, run_test
 from pytest_voicetest.strategies import agent_graphs, scripts, transcripts, voice_test_cases, voicesim_points, voicesim_scenarios
 from pytest_voicetest.voicesim.pipeline import simulate
 from pytest_voicetest.voicesim.space import DEFAULT_SPACE

@@ -27,14 +27,18 @@ def pytest_runtest_call(item):
 
 def test_killed_xdist_worker_loses_only_its_test(project: pytest.Pytester) -> None:
     project.makefile(".yaml", test_many=f"agent: agents/retell/sample_config.json\ntests:\n{SCRIPTED}\n")
-    project.makefile(".yaml", voicesim_small="n_points: 12\nscenarios: [normal_faq, crisis_at_10]\n")
+    project.makefile(".yaml", voicesim_small="n_points: 12\nscenarios: [normal_faq, crisis_at_10]\nthresholds: {min_score: 0}\n")
     project.makeconftest(KILLER)
     result = project.runpytest("-n", "2", "--vt-report", "r.json", "--junitxml", "j.xml")
     result.stdout.fnmatch_lines(["*worker 'gw*' crashed while running 'test_many.yaml::t4'*"])
     report = json.loads((project.path / "r.json").read_text())
-    finished = {r["nodeid"] for r in report["results"]}
-    assert finished == {f"test_many.yaml::t{i}" for i in range(8) if i != 4}
-    assert all(r["status"] == "pass" for r in report["results"])
+    status = {r["nodeid"]: r["status"] for r in report["results"]}
+    expected = {f"test_many.yaml::t{i}" for i in range(8)} | {"voicesim_small.yaml::normal_faq", "voicesim_small.yaml::crisis_at_10"}
+    assert set(status) == expected  # the crashed test is in the report too, as an error
+    assert {k: v for k, v in status.items() if v != "pass"} == {"test_many.yaml::t4": "error"}
+    crashed = next(r for r in report["results"] if r["nodeid"] == "test_many.yaml::t4")
+    assert "crashed" in crashed["error_message"]
+    assert report["summary"]["error"] == 1 and report["exit_status"] == 1
     [summary] = report["voicesim"].values()
     assert summary["evaluations"] == 24
     store = open_store(project.path / ".voicetest" / "voicesim.db")

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from pytest_voicetest.runner import wilson_interval
+from pytest_voicetest.run.runner import wilson_interval
 
 FLAKY = """
 agent: agents/retell/sample_config.json
@@ -57,7 +57,8 @@ tests:
     recorded.assert_outcomes(passed=2)
     by_name = {r["test_name"]: r for r in results(project)}
     assert by_name["llm test"]["repeat"]["runs"] == 3 and by_name["recorded"]["repeat"] is None
-    cassette = json.loads((project.path / "cassettes/test_calls/llm_test.json").read_text())
+    [path] = (project.path / "cassettes/test_calls").glob("llm_test-*.json")
+    cassette = json.loads(path.read_text())
     keys = [entry["key"] for entry in cassette["interactions"] if entry["request"]["kind"] == "judge"]
     assert len(keys) == len(set(keys)) == 3  # the judge sees the same transcript three times; the run index keeps them apart
     replayed = project.runpytest("--vt-repeat", "3", "--vt-replay", "--vt-report", "r.json")
@@ -140,5 +141,5 @@ def test_budget_ini_keys_are_validated(project: pytest.Pytester) -> None:
     project.makeini("[pytest]\nvoicetest_max_cost = lots\n")
     project.makefile(".yaml", test_x="agent: agents/retell/sample_config.json\ntests:\n  - {name: t, script: [{agent: hi}], includes: [hi]}\n")
     result = project.runpytest()
-    result.stderr.fnmatch_lines(["ERROR: ini key voicetest_max_cost must be a number, got 'lots'"])
+    result.stderr.fnmatch_lines(["ERROR: voicetest settings: ini file: voicetest_max_cost: Input should be a valid number*got 'lots'*"])
     assert result.ret == pytest.ExitCode.USAGE_ERROR

@@ -52,7 +52,10 @@ def test_xdist_matches_serial(project: pytest.Pytester) -> None:
     serial_report = json.loads((project.path / "serial.json").read_text())
     parallel_report = json.loads((project.path / "parallel.json").read_text())
     assert outcomes(parallel_report) == outcomes(serial_report)
-    assert len(parallel_report["results"]) == 6
+    assert len(parallel_report["results"]) == 7  # the skip-marked test too
+    assert outcomes(parallel_report)["test_rules.yaml::skipped by mark"] == "skipped"
+    assert [e["file"] for e in parallel_report["file_errors"]] == ["test_broken.yaml"]
+    assert parallel_report["summary"]["file_errors"] == serial_report["summary"]["file_errors"] == 1
     assert parallel_report["summary"]["by_file"] == serial_report["summary"]["by_file"]
     for path in ("serial.xml", "parallel.xml"):
         cases = {c.get("name"): c for c in ET.parse(project.path / path).getroot().iter("testcase")}

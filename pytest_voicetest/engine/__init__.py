@@ -1,1 +1,1 @@
-"""The conversation engine: the turn loop, routing, tool mocks and templating."""
+"""The conversation engine: the turn loop, the caller, recorded calls, routing, tool mocks and templating."""

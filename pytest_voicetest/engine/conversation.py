@@ -25,11 +25,11 @@ from typing import Any
 
 from ..errors import BudgetExceeded, VoicetestError
 from ..llm.client import LLMClient, LLMReply, LLMRequest, ToolCall
-from ..llm.models import ResolvedModels
+from ..config.models import ResolvedModels
 from ..models.graph import AgentGraph, AgentNode, ToolDefinition, VariableSpec
 from ..models.results import ToolCallRecord, Turn
 from ..models.testcase import TestCase
-from ..simulator import Simulator
+from .caller import Simulator
 from .routing import ROUTE_PREFIX, Edge, deterministic_target, offered_edges, route_tool
 from .templating import missing_names, render
 from .tools import ToolMocker, call_url, openai_tool, parse_arguments

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from ..errors import InputError, did_you_mean
 from ..models.graph import AgentGraph
-from ..yamlio import MAX_FILE_BYTES, load_data_file, parse_yaml, read_text
+from ..yamlio import MAX_FILE_BYTES, load_data_file, parse_yaml, read_bytes, read_text
 from . import bland, livekit, native, retell_flow, retell_llm, telnyx, vapi, xlsform
 
 Payload = Literal["data", "text", "bytes"]
@@ -95,9 +95,7 @@ def import_agent(
         origin = path
         kind = _payload_kind(path.name)
         if kind == "bytes":
-            if not path.is_file():
-                raise InputError("file not found", source=path, fix="check the path")
-            payload = path.read_bytes()
+            payload = read_bytes(path)
         elif kind == "text":
             payload = read_text(path)
         else:

@@ -1,1 +1,1 @@
-"""Model access: the litellm client, the scripted provider, cassettes, model precedence."""
+"""Model access: the client (litellm, lazy), the in-process scripted provider, cassettes and the budget."""

@@ -15,7 +15,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import CassetteMiss
+from ..errors import CassetteMiss, InputError
+from ..yamlio import load_data_file
 from ..redact import redact_data
 from .client import LLMReply, LLMRequest
 
@@ -29,12 +30,27 @@ def request_key(request: LLMRequest) -> str:
 
 
 def cassette_path(directory: Path, test_file: str, test_name: str) -> Path:
-    """<dir>/<test file's folder>/<test file stem>/<test name>.json, unsafe characters replaced."""
+    """<dir>/<test file's folder>/<test file stem>/<test name>.json, unsafe characters replaced;
+    a name that had to change gets a short hash of itself, so "call 1" and "call_1" differ."""
     relative = Path(test_file)
     parts = [_UNSAFE.sub("_", p) for p in relative.parent.parts if p not in {"", ".", ".."}]
     stem = _UNSAFE.sub("_", relative.stem).strip("_") or "tests"
     name = _UNSAFE.sub("_", test_name).strip("_")[:120] or "test"
+    if name != test_name:
+        name += "-" + hashlib.sha256(test_name.encode("utf-8")).hexdigest()[:8]
     return directory.joinpath(*parts, stem, f"{name}.json")
+
+
+def _interactions(path: Path) -> list[dict[str, Any]]:
+    """The recorded exchanges of a cassette file; a damaged file is a located error."""
+    fix = f"delete {path.name} and re-record it with --vt-record"
+    data = load_data_file(path)
+    entries = data.get("interactions") if isinstance(data, dict) else None
+    if not isinstance(entries, list) or not all(
+        isinstance(e, dict) and isinstance(e.get("key"), str) and isinstance(e.get("response"), dict) for e in entries
+    ):
+        raise InputError("not a voicetest cassette (no list of {key, response} interactions)", source=path, fix=fix)
+    return entries
 
 
 class Cassette:
@@ -48,13 +64,21 @@ class Cassette:
         self.test_id = test_id
         self.entries: list[dict[str, Any]] = []
         self._served: dict[str, int] = {}
-        if mode == "replay" and path.is_file():
-            data = json.loads(path.read_text(encoding="utf-8"))
-            self.entries = list(data.get("interactions") or [])
+        if mode == "replay" and path.exists():
+            self.entries = _interactions(path)
 
     @property
     def replaying(self) -> bool:
         return self.mode == "replay"
+
+    def recorded_models(self) -> dict[str, str]:
+        """The model each role used when this cassette was recorded."""
+        models: dict[str, str] = {}
+        for entry in self.entries:
+            request = entry.get("request") or {}
+            if isinstance(request.get("role"), str) and isinstance(request.get("model"), str):
+                models.setdefault(request["role"], request["model"])
+        return models
 
     def replay(self, request: LLMRequest) -> LLMReply:
         key = request_key(request)

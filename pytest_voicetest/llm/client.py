@@ -1,10 +1,12 @@
-"""One async call path to every model, through litellm (imported on first use).
+"""One async call path to every model.
 
+`scripted/...` models answer in-process (see `scripted`); cassette replays answer from
+the recording; every other request goes through litellm, imported on first use.
 Retries 429, 5xx, timeouts, connection errors and malformed responses with capped
-exponential backoff and full jitter, honouring Retry-After; never retries other
-4xx. Every attempt is cut by `timeout` (the request is cancelled, not abandoned).
-Usage and cost are added to the client's `usage`. With a cassette, replay answers
-without importing litellm at all and record stores every exchange.
+exponential backoff and full jitter, honouring Retry-After; never retries other 4xx
+or an authentication failure (401, 403, a missing or rejected key). Every attempt is
+cut by `timeout` (the request is cancelled, not abandoned), passes the budget gate and
+is counted in the client's `usage`, failed attempts included.
 """
 
 from __future__ import annotations
@@ -13,18 +15,24 @@ import asyncio
 import json
 import os
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BudgetExceeded, LLMError, ScriptError, VoicetestError
+from ..errors import BudgetExceeded, LLMError
 from ..models.results import Usage
 from ..redact import redact
-from .scripted import scripted_latency
+from .scripted import scripted_reply
 
 _litellm: Any = None
 _warm = False
+_AUTH_TEXT = re.compile(
+    r"api[_ ]key (client option )?must be set|missing credentials|no api key|incorrect api key|invalid[_ ]api[_ ]key"
+    r"|invalid x-api-key|api key not valid|unauthori[sz]ed",
+    re.IGNORECASE,
+)
 RETRYABLE_NAMES = {
     "RateLimitError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError",
     "APIConnectionError", "Timeout", "APITimeoutError", "APIResponseValidationError", "JSONDecodeError",
@@ -32,7 +40,7 @@ RETRYABLE_NAMES = {
 
 
 def litellm_module() -> Any:
-    """litellm, imported once, quiet, offline cost map, scripted provider registered."""
+    """litellm, imported once, quiet, offline cost map."""
     global _litellm
     if _litellm is None:
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -41,15 +49,12 @@ def litellm_module() -> Any:
 
         import litellm
 
-        from .scripted import register
-
         litellm.suppress_debug_info = True
         litellm.telemetry = False
         for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         for name in ("openai", "httpx", "httpcore"):  # their debug logs carry whole request bodies
             logging.getLogger(name).setLevel(logging.WARNING)
-        register(litellm)
         _litellm = litellm
     return _litellm
 
@@ -170,10 +175,20 @@ class Gate:
         """Account for a finished call."""
 
 
+def is_auth_failure(exc: BaseException) -> bool:
+    """A missing, rejected or unauthorised key: retrying cannot help."""
+    status = getattr(exc, "status_code", None)
+    if status in (401, 403) or type(exc).__name__ in {"AuthenticationError", "PermissionDeniedError"}:
+        return True
+    return bool(_AUTH_TEXT.search(str(exc)))
+
+
 def classify(exc: BaseException) -> tuple[bool, float | None]:
     """(retryable, retry-after seconds) for an exception raised by a model call."""
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return True, None
+    if is_auth_failure(exc):
+        return False, None
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     retry_after = None
@@ -211,41 +226,32 @@ class LLMClient:
 
     async def complete(self, request: LLMRequest) -> LLMReply:
         request.model = normalise_model(request.model)
-        scripted = is_scripted(request.model)
-        if self.cassette is not None and not scripted and self.cassette.replaying:
+        if is_scripted(request.model):
+            reply = LLMReply.from_dict(scripted_reply(request.context, request.messages, request.kind, request.tool_choice))
+            self.usage.add(Usage(scripted_calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens))
+            return reply
+        if self.cassette is not None and self.cassette.replaying:
             reply = self.cassette.replay(request)
-        else:
-            if not scripted:  # scripted models and replays are free: no budget
-                self.gate.check()
-            reply = await self._call_with_retries(request)
-            if not scripted:
-                self.gate.spent(reply)
-                if self.cassette is not None:
-                    self.cassette.record(request, reply)
-        self.usage.add(
-            Usage(
-                calls=1,
-                prompt_tokens=reply.prompt_tokens,
-                completion_tokens=reply.completion_tokens,
-                cost_usd=reply.cost_usd,
-                retries=reply.retries,
-            )
-        )
+            self.usage.add(Usage(replayed_calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens))
+            return reply
+        reply = await self._call_with_retries(request)
+        if self.cassette is not None:
+            self.cassette.record(request, reply)
         return reply
 
     async def _call_with_retries(self, request: LLMRequest) -> LLMReply:
-        if not is_scripted(request.model):
-            await warm_up(litellm_module())
+        await warm_up(litellm_module())
         started = time.perf_counter()
         attempt = 0
         while True:
+            self.gate.check()
+            self.usage.calls += 1
             try:
                 reply = await asyncio.wait_for(self._call_once(request), self.options.timeout)
             except BudgetExceeded:
                 raise
             except Exception as exc:  # litellm raises provider-specific types
-                if is_scripted(request.model):
-                    raise _script_error(exc) from None
+                self.gate.spent(LLMReply(content="", tool_calls=[]))
                 retryable, retry_after = classify(exc)
                 if not retryable or attempt >= self.options.max_retries:
                     raise LLMError(self._describe_failure(request, exc, attempt)) from None
@@ -254,21 +260,22 @@ class LLMClient:
                 if retry_after is not None:
                     delay = max(delay, min(retry_after, self.options.backoff_cap))
                 attempt += 1
+                self.usage.retries += 1
                 await self.sleep(delay)
                 continue
+            self.gate.spent(reply)
             reply.retries = attempt
-            if is_scripted(request.model):
-                reply.latency_ms = scripted_latency(request.context, request.kind)
-            else:
-                reply.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            reply.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            self.usage.add(Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens, cost_usd=reply.cost_usd))
             return reply
 
     def _describe_failure(self, request: LLMRequest, exc: BaseException, attempt: int) -> str:
         kind = "timed out" if isinstance(exc, (asyncio.TimeoutError, TimeoutError)) else type(exc).__name__
         detail = str(exc).split("\n")[0][:300]
         hint = ""
-        if type(exc).__name__ == "AuthenticationError":
-            hint = " (set the provider's API key, e.g. OPENAI_API_KEY)"
+        if is_auth_failure(exc):
+            kind = "authentication failed"
+            hint = " (set the provider's API key, e.g. OPENAI_API_KEY, in the environment or the settings' [env] table; not retried)"
         tries = f" after {attempt + 1} attempts" if attempt else ""
         return redact(f"{request.role} model {request.model} failed{tries}: {kind}: {detail}{hint}")
 
@@ -282,9 +289,7 @@ class LLMClient:
             kwargs["_skip_mcp_handler"] = True
             if request.tool_choice is not None:
                 kwargs["tool_choice"] = request.tool_choice
-        if is_scripted(request.model):
-            kwargs["metadata"] = {"voicetest": request.context | {"kind": request.kind}}
-        elif self.options.api_base:
+        if self.options.api_base:
             kwargs["api_base"] = self.options.api_base
             if request.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
                 kwargs["api_key"] = "no-key-needed"  # local OpenAI-compatible servers take any key
@@ -298,16 +303,6 @@ class LLMClient:
             **kwargs,
         )
         return _reply_from_response(litellm, response)
-
-
-def _script_error(exc: BaseException) -> VoicetestError:
-    """The ScriptError litellm wrapped, or the failure described; scripted calls never retry."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ScriptError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return ScriptError(f"scripted model failed: {type(exc).__name__}: {str(exc)[:300]}")
 
 
 def _reply_from_response(litellm: Any, response: Any) -> LLMReply:

@@ -1,4 +1,4 @@
-"""The `scripted/...` litellm provider: deterministic answers from a test's `script:`.
+"""The `scripted/...` models: deterministic answers from a test's `script:`, in-process.
 
 The engine sends, with each request, the script and where the call stands (`kind`,
 the per-kind `index`, how many caller lines came before, the node, the edge tools).
@@ -21,9 +21,6 @@ import random
 from typing import Any
 
 from ..errors import ScriptError
-
-PROVIDER = "scripted"
-
 
 def _caller_steps(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [t for t in turns if t.get("user") is not None or t.get("hangup")]
@@ -172,32 +169,16 @@ def _estimate_tokens(messages: list[dict[str, Any]]) -> int:
     return sum(len(str(m.get("content") or "")) for m in messages) // 4 + 1
 
 
-def register(litellm: Any) -> None:
-    """Add the scripted provider to litellm's custom provider map (once)."""
-    if any(entry.get("provider") == PROVIDER for entry in litellm.custom_provider_map):
-        return
-
-    class ScriptedLLM(litellm.CustomLLM):  # type: ignore[name-defined, misc]
-        def _answer(self, messages: list[dict[str, Any]], optional_params: dict[str, Any], litellm_params: dict[str, Any] | None) -> Any:
-            metadata = (litellm_params or {}).get("metadata") or {}
-            context = metadata.get("voicetest")
-            if context is None:
-                raise ScriptError("scripted models answer only requests sent by pytest-voicetest")
-            answer = respond(context, optional_params.get("tool_choice"))
-            message: dict[str, Any] = {"role": "assistant", "content": answer["content"] or None}
-            if answer["tool_calls"]:
-                message["tool_calls"] = [
-                    {"id": c["id"], "type": "function", "function": {"name": c["name"], "arguments": c["arguments"]}}
-                    for c in answer["tool_calls"]
-                ]
-            prompt_tokens = _estimate_tokens(messages)
-            completion_tokens = len(answer["content"] or "") // 4 + len(answer["tool_calls"])
-            return litellm.ModelResponse(
-                choices=[{"index": 0, "message": message, "finish_reason": "tool_calls" if answer["tool_calls"] else "stop"}],
-                usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
-            )
-
-        async def acompletion(self, model: str, messages: list, *args: Any, optional_params: dict | None = None, litellm_params: dict | None = None, **kwargs: Any) -> Any:
-            return self._answer(messages, optional_params or {}, litellm_params)
-
-    litellm.custom_provider_map = [*litellm.custom_provider_map, {"provider": PROVIDER, "custom_handler": ScriptedLLM()}]
+def scripted_reply(context: dict[str, Any] | None, messages: list[dict[str, Any]], kind: str, tool_choice: Any = None) -> dict[str, Any]:
+    """The scripted answer as reply fields (content, tool calls, token estimates, latency),
+    computed in-process: no network, no litellm."""
+    if context is None:
+        raise ScriptError("scripted models answer only requests sent by pytest-voicetest")
+    answer = respond(context | {"kind": kind}, tool_choice)
+    return {
+        "content": answer["content"] or "",
+        "tool_calls": answer["tool_calls"],
+        "prompt_tokens": _estimate_tokens(messages),
+        "completion_tokens": len(answer["content"] or "") // 4 + len(answer["tool_calls"]),
+        "latency_ms": scripted_latency(context, kind),
+    }

@@ -48,18 +48,21 @@ class ModelOverride(BaseModel):
 
 
 class Usage(BaseModel):
+    """Model use: `calls` are requests sent to a real model (every attempt, failed ones
+    too), `retries` the attempts after a failure; scripted answers and cassette replays
+    are counted apart, and cost nothing."""
+
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
     retries: int = 0
+    scripted_calls: int = 0
+    replayed_calls: int = 0
 
     def add(self, other: Usage) -> None:
-        self.calls += other.calls
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.cost_usd += other.cost_usd
-        self.retries += other.retries
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class CheckResult(BaseModel):
@@ -97,6 +100,18 @@ class RepeatStats(BaseModel):
     mode: Literal["point", "lower_bound"]
 
 
+class SweepOutcome(BaseModel):
+    """Where a VoiceSim sweep scenario's evaluations are, and its best point."""
+
+    run_id: str
+    store: str
+    scenario: str
+    best_score: float
+    best_point: list[int]
+    plot: str | None = None
+    sampled: dict[str, Any] = Field(default_factory=dict)
+
+
 class TestResult(BaseModel):
     """The outcome of one test case."""
 
@@ -113,6 +128,7 @@ class TestResult(BaseModel):
     constraint_violations: list[str] = Field(default_factory=list)
     variables: dict[str, str] = Field(default_factory=dict)
     turn_count: int = 0
+    started_at: str | None = Field(default=None, description="when the test started (ISO 8601, UTC)")
     duration_ms: float = 0.0
     latencies_ms: list[float] = Field(default_factory=list)
     end_reason: EndReason | None = None
@@ -123,6 +139,8 @@ class TestResult(BaseModel):
     repeat: RepeatStats | None = None
     runs: list[TestResult] = Field(default_factory=list)
     campaign: CallOutcome | None = None
+    voicesim: SweepOutcome | None = None
+    xfail: str | None = Field(default=None, description="the reason of an xfail mark: a failure here is expected")
 
     def failures(self) -> list[str]:
         """Human lines for every failed check and metric."""
@@ -138,16 +156,46 @@ class TestResult(BaseModel):
         return lines
 
 
-class Run(BaseModel):
-    """A batch of results (API `run_tests`)."""
+class FileError(BaseModel):
+    """A file that could not be loaded: no test of it ran."""
 
-    id: str
+    file: str
+    error: str
+
+
+class Run(BaseModel):
+    """A batch of results (`voicetest run`, `api.run_tests`), with the files that failed to
+    load and the campaign and VoiceSim summaries of what ran."""
+
+    run_id: str
     started_at: str
     completed_at: str | None = None
     results: list[TestResult] = Field(default_factory=list)
+    errors: list[FileError] = Field(default_factory=list)
+    campaigns: dict[str, Any] = Field(default_factory=dict)
+    voicesim: dict[str, Any] = Field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
-        counts = {"pass": 0, "fail": 0, "error": 0, "skipped": 0}
+        counts = {"pass": 0, "fail": 0, "error": 0, "skipped": 0, "xfail": 0, "file_errors": len(self.errors)}
         for result in self.results:
-            counts[result.status] += 1
+            counts["xfail" if result.xfail and result.status == "fail" else result.status] += 1
         return counts
+
+    @property
+    def ok(self) -> bool:
+        """Every file loaded, some test ran, none failed or errored (expected failures aside)."""
+        counts = self.counts()
+        ran = counts["pass"] + counts["fail"] + counts["error"] + counts["xfail"]
+        return ran > 0 and not (counts["fail"] or counts["error"] or counts["file_errors"])
+
+    def nothing_ran(self) -> str | None:
+        """Why this run executed no test, or None when some test ran."""
+        counts = self.counts()
+        if counts["pass"] + counts["fail"] + counts["error"] + counts["xfail"]:
+            return None
+        if self.errors and not self.results:
+            return "no test ran: " + "; ".join(e.error for e in self.errors)
+        if not self.results:
+            return "no test ran: nothing matched the selection"
+        reasons = sorted({r.error_message or "skipped" for r in self.results})
+        return f"no test ran: all {len(self.results)} were skipped ({'; '.join(reasons)[:400]})"

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import BudgetExceeded
-from .llm.client import Gate, LLMReply
+from ..errors import BudgetExceeded
+from .client import Gate, LLMReply
 
 try:
     import fcntl

@@ -3,7 +3,8 @@
 Precedence, highest first: command line, the test's `models:`, the file's
 `defaults.models`, settings (`[tool.voicetest.models]`), the environment
 (`VOICETEST_AGENT_MODEL`, `VOICETEST_SIMULATOR_MODEL`, `VOICETEST_JUDGE_MODEL`, then
-`VOICETEST_MODEL` for every role), the graph's `default_model` (agent only).
+`VOICETEST_MODEL` for every role), in replay mode the model the cassette recorded for
+the role, the graph's `default_model` (agent only).
 `test_model_precedence` puts the test's choice above the command line. A test with a
 `script:` runs the scripted provider for every role its `models:` leaves unset, and the
 command line does not replace it.
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from ..models.results import ModelOverride
 
 ROLES = ("agent", "simulator", "judge")
-SOURCES = ("command line", "test", "file defaults", "settings", "environment", "agent config")
+SOURCES = ("command line", "test", "file defaults", "settings", "environment", "cassette", "agent config")
 
 
 @dataclass
@@ -47,6 +48,7 @@ def resolve_models(
     settings: Mapping[str, str | None],
     environment: Mapping[str, str | None],
     graph_default: str | None,
+    recorded: Mapping[str, str | None] | None = None,
     test_model_precedence: bool = False,
     scripted: bool = False,
 ) -> ResolvedModels:
@@ -58,11 +60,13 @@ def resolve_models(
             file_defaults.get(role),
             settings.get(role),
             environment.get(role),
+            (recorded or {}).get(role),
             graph_default if role == "agent" else None,
         ]
         test_pinned = scripted and not test.get(role)
-        order = [1, 0, 2, 3, 4, 5] if (test_model_precedence or test_pinned) else [0, 1, 2, 3, 4, 5]
-        default_index = next((i for i in range(6) if candidates[i]), None)
+        levels = len(candidates)
+        order = [1, 0, *range(2, levels)] if (test_model_precedence or test_pinned) else list(range(levels))
+        default_index = next((i for i in range(levels) if candidates[i]), None)
         chosen_index = next((i for i in order if candidates[i]), None)
         if chosen_index is None:
             resolved.models[role] = None
@@ -75,10 +79,13 @@ def resolve_models(
             resolved.overrides.append(
                 ModelOverride(role=role, requested=candidates[default_index], actual=chosen, reason=f"{why} keeps the test's model over the command line")
             )
-        elif chosen_index == 0:
-            lower = next((i for i in range(1, 6) if candidates[i]), None)
+        else:
+            lower = next((i for i in range(chosen_index + 1, levels) if candidates[i]), None)
             if lower is not None and candidates[lower] != chosen:
                 resolved.overrides.append(
-                    ModelOverride(role=role, requested=candidates[lower], actual=chosen, reason=f"the command line overrides the {SOURCES[lower]} model")
+                    ModelOverride(
+                        role=role, requested=candidates[lower], actual=chosen,
+                        reason=f"the {SOURCES[chosen_index]} overrides the {SOURCES[lower]} model",
+                    )
                 )
     return resolved

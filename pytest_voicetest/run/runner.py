@@ -3,34 +3,41 @@
 Status: `error` when the call or a judge could not run; `fail` when a check, a metric
 or (with `flow_judge`) the flow judge failed, or the call ended for a reason the test
 does not allow (by default agent_ended and user_ended; `expect.end_reason` widens it);
-`skipped` when a needed model is not configured; otherwise `pass`. With `repeat: N`
-the test runs N independent times (cassette keys include the run index) and passes
-when the pass rate (or its 95% Wilson lower bound) reaches `pass_rate`.
+`skipped` when a needed model is not configured (`error` with `strict`); otherwise
+`pass`. With `repeat: N` the test runs N independent times (cassette keys include the
+run index) and passes when the pass rate (or its 95% Wilson lower bound) reaches
+`pass_rate`. Every test has a deadline (`test_timeout`) covering its call, judges and
+retries; past it the test is an error that says so.
 """
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import math
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
-from .engine.conversation import CallRecord, CallSetup, Conversation
-from .errors import BudgetExceeded, VoicetestError
-from .judges.flow import judge_flow
-from .judges.metrics import judge_metrics
-from .judges.path import check_path
-from .judges.rules import check_rules
-from .llm.client import LLMClient
-from .llm.models import ResolvedModels
-from .models.graph import AgentGraph
-from .models.results import RepeatStats, TestResult, Usage
-from .models.testcase import TestCase
-from .redact import redact, redact_data
-from .settings import RunOptions
-from .transcripts import load_transcript
+from ..config.models import ResolvedModels
+from ..config.settings import RunOptions
+from ..engine.conversation import CallRecord, CallSetup, Conversation
+from ..engine.recorded import load_transcript
+from ..errors import BudgetExceeded, VoicetestError
+from ..judges.flow import judge_flow
+from ..judges.metrics import judge_metrics
+from ..judges.path import check_path
+from ..judges.rules import check_rules
+from ..llm.client import LLMClient
+from ..models.graph import AgentGraph
+from ..models.results import RepeatStats, TestResult, Usage
+from ..models.testcase import TestCase
+from ..redact import redact, redact_data
 
 DEFAULT_END_REASONS = ("agent_ended", "user_ended")
+ExtraJudge = Callable[[TestResult, LLMClient], Awaitable[None]]
 Z95 = 1.959963984540054
 
 
@@ -46,42 +53,59 @@ class TestRun:
     models: ResolvedModels
     options: RunOptions = field(default_factory=RunOptions)
     transcript_path: Path | None = None
+    recording: CallRecord | None = None
+    model_flag: str = "--vt-{role}-model"
+    needs: tuple[str, ...] = ()
+    extra_judge: ExtraJudge | None = None
 
 
-def missing_models(run: TestRun, also: Sequence[str] = ()) -> list[str]:
-    """Roles the test (and `also` these) needs that no setting configures."""
+def needed_roles(run: TestRun, also: Sequence[str] = ()) -> list[str]:
+    """The model roles the test needs: agent and caller to simulate, a judge for metrics."""
     test = run.test
-    needed = list(also)
-    if run.transcript_path is None:
+    needed = [*also, *run.needs]
+    if run.transcript_path is None and run.recording is None:
         needed += ["agent", "simulator"]
     global_metrics = run.graph.metrics_config.global_metrics if run.graph else []
     if test.metrics or test.flow_judge or (global_metrics and test.type == "llm"):
         needed.append("judge")
-    return [role for role in ("agent", "simulator", "judge") if role in needed and not run.models[role]]
+    return [role for role in ("agent", "simulator", "judge") if role in needed]
 
 
-def skip_reason(run: TestRun, also: Sequence[str] = ()) -> str | None:
+def missing_models(run: TestRun, also: Sequence[str] = ()) -> list[str]:
+    """Roles the test (and `also` these) needs that no setting configures."""
+    return [role for role in needed_roles(run, also) if not run.models[role]]
+
+
+def skip_reason(run: TestRun, also: Sequence[str] = (), flag: str = "--vt-{role}-model") -> str | None:
+    """Why the test cannot run for want of a model (None when it can); `flag` is how the
+    running door spells its model flags."""
     missing = missing_models(run, also)
     if not missing:
         return None
     names = ", ".join(missing)
-    flags = " / ".join(f"--vt-{role}-model" for role in missing)
+    flags = " / ".join(flag.format(role=role) for role in missing)
     return (
         f"no {names} model configured: set {flags}, `models:` in the test file, "
         "[tool.voicetest.models] in pyproject.toml, or VOICETEST_MODEL"
     )
 
 
-async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0) -> TestResult:
-    test, graph = run.test, run.graph
-    result = TestResult(
-        test_id=run.test_id,
-        test_name=test.name,
-        models_used=dict(run.models.models),
-        model_overrides=list(run.models.overrides),
+def new_result(run: TestRun) -> TestResult:
+    """An empty result of `run`, filled in as the test goes (so a deadline keeps what was done)."""
+    return TestResult(
+        test_id=run.test_id, test_name=run.test.name, models_used=dict(run.models.models), model_overrides=list(run.models.overrides),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
     )
+
+
+async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0, result: TestResult | None = None) -> TestResult:
+    """One run of the test: call (or recording), then judges. Fills `result` as it goes."""
+    test, graph = run.test, run.graph
+    result = result if result is not None else new_result(run)
     try:
-        if run.transcript_path is not None:
+        if run.recording is not None:
+            record = copy.deepcopy(run.recording)
+        elif run.transcript_path is not None:
             record = load_transcript(run.transcript_path)
         else:
             assert graph is not None
@@ -103,12 +127,19 @@ async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0) -> TestR
             result.error_message = redact(record.error)
         else:
             await _judge(run, llm, result, repeat_index)
+            if run.extra_judge is not None:
+                await run.extra_judge(result, llm)
     except BudgetExceeded:
         raise
     except VoicetestError as exc:
         result.status = "error"
         result.error_message = redact(str(exc))
     result.usage = llm.usage.model_copy()
+    return clean(result)
+
+
+def clean(result: TestResult) -> TestResult:
+    """The result with every secret masked."""
     return TestResult.model_validate(redact_data(result.model_dump()))
 
 
@@ -119,8 +150,8 @@ def _fill(result: TestResult, record: CallRecord) -> None:
     result.constraint_violations = list(record.violations)
     result.variables = {k: str(v) for k, v in record.variables.items()}
     result.turn_count = record.turn_count
-    result.duration_ms = record.duration_ms
     result.latencies_ms = record.latencies_ms
+    result.duration_ms = record.duration_ms
     result.end_reason = record.end_reason  # type: ignore[assignment]
 
 
@@ -204,32 +235,62 @@ def aggregate(test: TestCase, runs: list[TestResult]) -> TestResult:
 
 
 async def run_test(run: TestRun, make_client: Callable[[], LLMClient]) -> TestResult:
-    """Run a test (`repeat` times when asked) and return its result; skipped without models
-    or once the session's budget is spent (what the aborted call spent is still reported)."""
-    reason = skip_reason(run)
+    """Run a test (`repeat` times when asked) within its deadline and return its result.
+
+    Skipped without the models it needs (an error with `strict`), or once the session's
+    budget is spent; what an aborted or timed-out test did and spent is still reported.
+    """
+    reason = skip_reason(run, flag=run.model_flag)
     if reason:
+        if run.options.strict:
+            return errored_result(run, f"strict mode: {reason}")
         return skipped_result(run, reason)
     clients: list[LLMClient] = []
+    partial: list[TestResult] = []
+    started = time.perf_counter()
 
     def client() -> LLMClient:
         clients.append(make_client())
         return clients[-1]
 
+    async def runs() -> TestResult:
+        for index in range(run.test.repeat):
+            partial.append(new_result(run))
+            partial[-1] = await run_once(run, client(), index, partial[-1])
+        return partial[0] if run.test.repeat == 1 else aggregate(run.test, partial)
+
+    deadline = run.options.test_timeout
     try:
-        if run.test.repeat == 1:
-            return await run_once(run, client(), 0)
-        runs = [await run_once(run, client(), index) for index in range(run.test.repeat)]
-        return aggregate(run.test, runs)
+        result = await asyncio.wait_for(runs(), deadline)
     except BudgetExceeded as exc:
-        skipped = skipped_result(run, str(exc))
+        result = skipped_result(run, str(exc))
+    except (asyncio.TimeoutError, TimeoutError):
+        result = partial[-1] if partial else new_result(run)
+        if len(partial) > 1:
+            result.runs = partial[:-1]
+        result.status = "error"
+        result.error_message = (
+            f"the test ran past its deadline of {deadline:g} s (call, judges and retries; "
+            f"{len(partial) - 1} of {run.test.repeat} runs finished): raise test_timeout or look for a hung model server"
+        )
+    if result.status in {"skipped", "error"}:
+        result.usage = Usage()
         for used in clients:
-            skipped.usage.add(used.usage)
-        return skipped
+            result.usage.add(used.usage)
+    if not result.duration_ms:  # no simulated or recorded call time (scripted, or never called): the wall time
+        result.duration_ms = round((time.perf_counter() - started) * 1000, 1)
+    return clean(result)
+
+
+def errored_result(run: TestRun, message: str) -> TestResult:
+    """A result for a test that could not run at all."""
+    result = new_result(run)
+    result.status, result.error_message = "error", message
+    return result
 
 
 def skipped_result(run: TestRun, reason: str) -> TestResult:
     """A result for a test that did not run, with the models it would have used."""
-    return TestResult(
-        test_id=run.test_id, test_name=run.test.name, status="skipped", error_message=reason,
-        models_used=dict(run.models.models), model_overrides=list(run.models.overrides),
-    )
+    result = new_result(run)
+    result.status, result.error_message = "skipped", reason
+    return result

@@ -22,11 +22,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .errors import InputError
-from .settings_file import SETTINGS_FILE, find_settings_file
-from .yamlio import format_loc
+from ..errors import InputError
+from ..yamlio import format_loc, read_text
+from .files import SETTINGS_FILE, find_settings_file
 
 SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
 ROLES = ("agent", "simulator", "judge")
@@ -43,14 +43,20 @@ class ModelSettings(BaseModel):
 
 
 class RunOptions(BaseModel):
-    """How calls run. Times are seconds."""
+    """How tests run, the same for every door. Times are seconds.
 
-    model_config = ConfigDict(extra="forbid")
+    Set in `[tool.voicetest.run]` (or `.voicetest.toml` `[run]`), `VOICETEST_<OPTION>`
+    variables, pytest ini keys `voicetest_<option>`, `--vt-<option>` flags, CLI flags or
+    `api.run_tests(options=...)`; later sources win in that order.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_turns: int = Field(default=20, ge=1, le=500)
-    turn_timeout: float = Field(default=60.0, gt=0)
-    call_timeout: float = Field(default=600.0, gt=0)
-    llm_timeout: float = Field(default=60.0, gt=0)
+    turn_timeout: float = Field(default=60.0, gt=0, le=86_400)
+    call_timeout: float = Field(default=600.0, gt=0, le=86_400)
+    llm_timeout: float = Field(default=60.0, gt=0, le=86_400)
+    test_timeout: float = Field(default=900.0, gt=0, le=86_400, description="deadline of a whole test: call, judges and retries")
     max_retries: int = Field(default=4, ge=0, le=20)
     concurrency: int = Field(default=1, ge=1, le=256)
     threshold: float = Field(default=0.7, ge=0.0, le=1.0)
@@ -58,6 +64,20 @@ class RunOptions(BaseModel):
     allow_real_tools: bool = False
     allow_outside_paths: bool = False
     cassette_dir: str = "cassettes"
+    record: bool = False
+    replay: bool = False
+    api_base: str | None = None
+    repeat: int | None = Field(default=None, ge=1, le=1000)
+    max_cost: float | None = Field(default=None, ge=0)
+    max_calls: int | None = Field(default=None, ge=1)
+    strict: bool = Field(default=False, description="fail, instead of skip, tests whose model is not configured")
+    store: str | None = Field(default=None, description="VoiceSim store: SQLite path or postgresql:// URL")
+
+    @model_validator(mode="after")
+    def _one_cassette_mode(self) -> RunOptions:
+        if self.record and self.replay:
+            raise ValueError("record and replay cannot both be on; pick one")
+        return self
 
 
 class Settings(BaseModel):
@@ -79,7 +99,7 @@ def load_settings(start: Path | None = None, environ: dict[str, str] | None = No
     if found:
         source, is_pyproject = found
         try:
-            parsed = tomllib.loads(source.read_text(encoding="utf-8"))
+            parsed = tomllib.loads(read_text(source))
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"invalid TOML: {exc}", source=source, fix="check the quoting on that line") from None
         data = parsed.get("tool", {}).get("voicetest", {}) if is_pyproject else parsed

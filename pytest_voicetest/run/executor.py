@@ -1,12 +1,18 @@
-"""Run coroutines on one background event loop so several calls can be in flight at once."""
+"""Run coroutines on one background event loop so several calls can be in flight at once.
+
+`LoopThread` owns the loop; `Executor` starts keyed calls on it, looks ahead to keep up
+to `window` calls in flight, and hands results back in the order they are asked for.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Future
 from typing import Any
+
+Job = Callable[[], Coroutine[Any, Any, Any]]
 
 
 class LoopThread:
@@ -59,3 +65,32 @@ class LoopThread:
         if thread is not None:
             thread.join(timeout=10)
         loop.close()
+
+
+class Executor:
+    """Keyed calls on one loop: `start` them early, `wait` for each in turn."""
+
+    def __init__(self) -> None:
+        self.loop = LoopThread()
+        self.futures: dict[str, Future[Any]] = {}
+
+    def start(self, key: str, job: Job) -> None:
+        if key not in self.futures:
+            self.futures[key] = self.loop.submit(job())
+
+    def wait(self, key: str, job: Job, ahead: Sequence[tuple[str, Job]] = ()) -> Any:
+        """Start `job` (and `ahead`, the next calls to keep in flight) and return its result."""
+        self.start(key, job)
+        for other, upcoming in ahead:
+            self.start(other, upcoming)
+        return self.futures.pop(key).result()
+
+    def run_all(self, jobs: Sequence[tuple[str, Job]], window: int) -> list[Any]:
+        """Every job's result in order, with up to `window` in flight at once."""
+        return [self.wait(key, job, jobs[index + 1 : index + window]) for index, (key, job) in enumerate(jobs)]
+
+    def close(self) -> None:
+        for future in self.futures.values():
+            future.cancel()
+        self.futures.clear()
+        self.loop.close()

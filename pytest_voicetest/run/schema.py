@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .models.scenario import CampaignFile
-from .models.testcase import DEFAULT_KEYS, TestCase, TestFile
+from ..models.scenario import CampaignFile
+from ..models.testcase import DEFAULT_KEYS, TestCase, TestFile
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -53,7 +53,7 @@ def campaign_schema() -> dict[str, Any]:
 
 def sweep_schema() -> dict[str, Any]:
     """The schema of `voicesim_*.yaml` sweep files."""
-    from .voicesim.sweep import SweepSpec
+    from ..voicesim.sweep import SweepSpec
 
     return {"$schema": DRAFT, "title": "pytest-voicetest VoiceSim sweep (voicesim_*.yaml)", **SweepSpec.model_json_schema()}
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .judges.metrics import ask_judge, transcript_text
-from .llm.client import LLMClient
-from .models.results import CallOutcome, TestResult
-from .models.scenario import CampaignFile, CampaignScenario, CampaignSummary
-from .models.testcase import TestCase
-from .runner import DEFAULT_END_REASONS, TestRun, run_once, skipped_result
+from ..judges.metrics import ask_judge, transcript_text
+from ..llm.client import LLMClient
+from ..models.results import CallOutcome, TestResult
+from ..models.scenario import CampaignFile, CampaignScenario, CampaignSummary
+from ..models.testcase import TestCase
+from .runner import DEFAULT_END_REASONS, ExtraJudge
 
 CALL_JUDGE = """You judge a phone call between a voice agent and a simulated caller.
 Decide whether the call achieved the expected result, and classify the caller's sentiment
@@ -65,37 +65,30 @@ async def judge_call(llm: LLMClient, model: str, scenario: CampaignScenario, res
     return passed, str(sentiment), str(verdict.get("reasoning", ""))
 
 
-def _outcome(campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str) -> CallOutcome:
+def call_outcome(campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str) -> CallOutcome:
+    """The campaign facts of one call, before it is judged."""
     total = campaign.number_of_call_to_make * len(campaign.scenarios)
     return CallOutcome(campaign=name, scenario=scenario.name, call=call, total_calls=total, voice=pick_voice(campaign, scenario, call))
 
 
-def skipped_call(run: TestRun, campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str, reason: str) -> TestResult:
-    """A call that could not run (no model, budget spent): still accounted for in the campaign."""
-    result = skipped_result(run, reason)
-    result.campaign = _outcome(campaign, scenario, call, name)
-    result.campaign.reasoning = reason
-    return result
+def campaign_judge(scenario: CampaignScenario, outcome: CallOutcome) -> ExtraJudge:
+    """The judge of one campaign call: expected result met, caller sentiment; fills `outcome`."""
 
-
-async def run_call(run: TestRun, llm: LLMClient, campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str) -> TestResult:
-    """Simulate one campaign call and judge it."""
-    result = await run_once(run, llm)
-    outcome = _outcome(campaign, scenario, call, name)
-    if result.status != "error":
+    async def judge(result: TestResult, llm: LLMClient) -> None:
         context = {"script": scenario.script.model_dump()} if scenario.script else {}
         try:
-            outcome.passed, outcome.sentiment, outcome.reasoning = await judge_call(llm, run.models["judge"] or "scripted", scenario, result, context)  # type: ignore[assignment]
+            outcome.passed, outcome.sentiment, outcome.reasoning = await judge_call(  # type: ignore[assignment]
+                llm, result.models_used.get("judge") or "scripted", scenario, result, context
+            )
         except ValueError as exc:
             result.status, result.error_message = "error", str(exc)
-        else:
-            ended_well = result.end_reason in DEFAULT_END_REASONS
-            result.status = "pass" if outcome.passed and ended_well else "fail"
-            if not ended_well:
-                result.constraint_violations.append(f"the call ended with {result.end_reason}")
-    result.campaign = outcome
-    result.usage = llm.usage.model_copy()
-    return result
+            return
+        ended_well = result.end_reason in DEFAULT_END_REASONS
+        result.status = "pass" if outcome.passed and ended_well and result.status == "pass" else "fail"
+        if not ended_well:
+            result.constraint_violations.append(f"the call ended with {result.end_reason}")
+
+    return judge
 
 
 def status_of(finished: int, total: int, interrupted: bool) -> str:
@@ -137,14 +130,3 @@ async def write_findings(llm: LLMClient, model: str, failed: list[dict[str, Any]
     wrong = [str(x) for x in data.get("what_went_wrong") or []]
     suggestions = [str(x) for x in data.get("suggestions_for_improvement") or []]
     return wrong, suggestions
-
-
-def summary_lines(summary: CampaignSummary) -> list[str]:
-    lines = [f"{summary.campaign}: {summary.status}, {summary.finished_calls}/{summary.total_calls} calls ({summary.progress:.0f}%)"]
-    for scenario, row in summary.per_scenario.items():
-        skipped = f", {row['skipped']} skipped" if row["skipped"] else ""
-        lines.append(f"  {scenario}: {row['passed']}/{row['calls']} passed{skipped}")
-    lines.append("  sentiment: " + ", ".join(f"{k} {v}" for k, v in summary.analytics.items()))
-    lines += [f"  went wrong: {item}" for item in summary.what_went_wrong]
-    lines += [f"  suggestion: {item}" for item in summary.suggestions_for_improvement]
-    return lines

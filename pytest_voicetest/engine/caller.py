@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .llm.client import LLMClient, LLMRequest
-from .models.results import Turn
+from ..llm.client import LLMClient, LLMRequest
+from ..models.results import Turn
 
 SYSTEM = """You are role-playing a caller on a phone call with a voice agent.
 

@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .engine.conversation import CallRecord
-from .errors import InputError
-from .models.results import ToolCallRecord, Turn
-from .models.testcase import END_REASONS
-from .yamlio import load_data_file
+from .conversation import CallRecord
+from ..errors import InputError
+from ..models.results import ToolCallRecord, Turn
+from ..models.testcase import END_REASONS
+from ..yamlio import load_data_file
 
 RETELL_END_REASONS = {
     "user_hangup": "user_ended",

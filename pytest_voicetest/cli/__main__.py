@@ -1,0 +1,5 @@
+"""`python -m pytest_voicetest.cli`."""
+
+from .main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Settings files, the environment and option/model precedence: one resolver for every door."""

@@ -1,0 +1,92 @@
+"""The plugin's per-session state and its stash keys.
+
+`state(config)` gives the core `Session` (built from the one config resolver) plus the
+collected items, so `--vt-concurrency N` can start the calls of the next N-1 voicetest
+items while the current one runs; items still report one by one, in order. Under
+xdist each worker runs one call at a time (the workers are the parallelism).
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from ..run.session import Session
+
+STATE_KEY = pytest.StashKey["PluginState"]()
+SESSION_ID = pytest.StashKey[str]()
+
+
+def session_id(config: pytest.Config) -> str:
+    """The session's id: the controller's, in every xdist worker too."""
+    if SESSION_ID not in config.stash:
+        worker = getattr(config, "workerinput", None) or {}
+        config.stash[SESSION_ID] = worker.get("voicetest_session") or uuid.uuid4().hex[:12]
+    return config.stash[SESSION_ID]
+
+
+def budget_ledger(config: pytest.Config) -> Path:
+    """The session's budget ledger, the same path in the controller and every worker."""
+    return Path(config.rootpath) / ".voicetest" / f"budget-{session_id(config)}.json"
+
+
+class PluginState:
+    """The core session and the item order it looks ahead in."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from ..config.resolve import resolve_config
+        from ..errors import InputError
+        from ..run.session import Session
+        from .options import layers
+
+        try:
+            resolved = resolve_config(Path(config.rootpath), layers(config))
+        except InputError as exc:
+            raise pytest.UsageError(f"voicetest settings: {exc}") from None
+        self.config = config
+        self.core: Session = Session(resolved, ledger=budget_ledger(config))
+        self.is_worker = hasattr(config, "workerinput")
+        self.items: list[Any] = []
+        self.order: dict[str, int] = {}
+
+    @property
+    def settings(self) -> Any:
+        return self.core.config.settings
+
+    def set_items(self, items: list[Any]) -> None:
+        self.items = items
+        self.order = {item.nodeid: index for index, item in enumerate(items)}
+
+    def run(self, item: Any) -> Any:
+        """Start this item's call and the next ones, up to the window, then wait for its result.
+
+        `--vt-concurrency` looks ahead over all voicetest items; a campaign's own
+        `concurrent_call_count` looks ahead over that campaign's calls only.
+        """
+        concurrency = 1 if self.is_worker else self.core.config.options.concurrency
+        own = 1 if self.is_worker else item.concurrency
+        window = max(concurrency, own)
+        ahead = []
+        position = self.order.get(item.nodeid)
+        if window > 1 and position is not None:
+            upcoming = [
+                i for i in self.items[position + 1:]
+                if getattr(i, "prefetchable", False) and (concurrency >= own or i.parent is item.parent)
+            ]
+            ahead = [(i.nodeid, i.job) for i in upcoming[: window - 1]]
+        return self.core.executor.wait(item.nodeid, item.job, ahead)
+
+    def close(self) -> None:
+        self.core.close()
+
+
+def state(config: pytest.Config) -> PluginState:
+    """The session state, created on first use (collection or a fixture)."""
+    found = config.stash.get(STATE_KEY, None)
+    if found is None:
+        found = config.stash[STATE_KEY] = PluginState(config)
+    return found

@@ -1,0 +1,1 @@
+"""Formatting results: terminal text, JUnit, JSON (and HTML)."""

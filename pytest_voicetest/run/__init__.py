@@ -1,0 +1,1 @@
+"""Running test files: the loader, the runner, campaigns, sweeps and the executor."""
