@@ -140,6 +140,7 @@ class TestResult(BaseModel):
     runs: list[TestResult] = Field(default_factory=list)
     campaign: CallOutcome | None = None
     voicesim: SweepOutcome | None = None
+    agent: str | None = Field(default=None, description="the agent file, from the project root (its graph is in the report's agents)")
     xfail: str | None = Field(default=None, description="the reason of an xfail mark: a failure here is expected")
 
     def failures(self) -> list[str]:
@@ -174,6 +175,7 @@ class Run(BaseModel):
     errors: list[FileError] = Field(default_factory=list)
     campaigns: dict[str, Any] = Field(default_factory=dict)
     voicesim: dict[str, Any] = Field(default_factory=dict)
+    agents: dict[str, Any] = Field(default_factory=dict, description="graph views of the agents tested, by agent file")
 
     def counts(self) -> dict[str, int]:
         counts = {"pass": 0, "fail": 0, "error": 0, "skipped": 0, "xfail": 0, "file_errors": len(self.errors)}

@@ -90,7 +90,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
         return
     result = getattr(item, "result", None)
     if result is not None:
-        outcome.get_result().voicetest = result.model_dump(mode="json")
+        report = outcome.get_result()
+        report.voicetest = result.model_dump(mode="json")
+        view = state(item.config).graph_view_once(item)
+        if view is not None:
+            report.voicetest_agent = view
     sweep = getattr(item, "voicesim", None)
     if sweep is not None:
         outcome.get_result().voicesim = sweep

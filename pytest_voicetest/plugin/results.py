@@ -73,6 +73,9 @@ class ResultCollector:
         sweep = getattr(report, "voicesim", None)
         if sweep is not None:
             self.sweeps.setdefault((sweep["store"], sweep["run_id"]), sweep.get("plot"))
+        agent = getattr(report, "voicetest_agent", None)
+        if agent:
+            self.log.extra.setdefault("agents", {}).update(agent)
         data = getattr(report, "voicetest", None)
         if report.when == "call" and data is not None:
             self.voicetest_results += 1

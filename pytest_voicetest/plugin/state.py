@@ -52,6 +52,7 @@ class PluginState:
         self.is_worker = hasattr(config, "workerinput")
         self.items: list[Any] = []
         self.order: dict[str, int] = {}
+        self.sent_agents: set[str] = set()
 
     @property
     def settings(self) -> Any:
@@ -79,6 +80,21 @@ class PluginState:
             ]
             ahead = [(i.nodeid, i.job) for i in upcoming[: window - 1]]
         return self.core.executor.wait(item.nodeid, item.job, ahead)
+
+    def graph_view_once(self, item: Any) -> dict[str, Any] | None:
+        """{agent key: graph view} the first time this process reports a test of that agent."""
+        from ..run.testfile import PlannedTest
+
+        planned = getattr(item, "planned", None)
+        if not isinstance(planned, PlannedTest) or planned.graph is None:
+            return None
+        key = self.core.agent_key(planned)
+        if key is None or key in self.sent_agents:
+            return None
+        self.sent_agents.add(key)
+        from ..exporters.view import graph_view
+
+        return {key: graph_view(planned.graph)}
 
     def close(self) -> None:
         self.core.close()

@@ -38,6 +38,19 @@ class Door:
 PYTEST = Door()
 
 
+def agent_views(planned: Sequence[Planned], session: Session) -> dict[str, Any]:
+    """The graph view of every agent the planned tests use, by agent key."""
+    from ..exporters.view import graph_view
+
+    views = {}
+    for item in planned:
+        if isinstance(item, PlannedTest) and item.graph is not None:
+            key = session.agent_key(item)
+            if key and key not in views:
+                views[key] = graph_view(item.graph)
+    return views
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -120,6 +133,7 @@ class Session:
                 outcome = call_outcome(planned.campaign, planned.scenario, planned.call, planned.campaign_name)
                 run.extra_judge = campaign_judge(planned.scenario, outcome)
             result = await run_test(run, lambda: self.client(cassette))
+            result.agent = self.agent_key(planned)
             if outcome is not None:
                 if result.status in {"skipped", "error"} and not outcome.reasoning:
                     outcome.reasoning = result.error_message or ""
@@ -128,6 +142,13 @@ class Session:
         finally:
             if cassette is not None:
                 cassette.save()
+
+    def agent_key(self, planned: PlannedTest) -> str | None:
+        """How results name their agent: its file from the project root."""
+        if planned.agent_path is None:
+            return None
+        path = planned.agent_path.resolve()
+        return path.relative_to(self.config.root).as_posix() if path.is_relative_to(self.config.root) else path.name
 
     def _missing_recording(self, run: TestRun, cassette: Cassette | None) -> str | None:
         """In replay mode, why a test that needs a model cannot replay (no recording)."""
@@ -186,6 +207,7 @@ class Session:
         """Run planned tests as one Run, with the campaign and VoiceSim summaries."""
         run = Run(run_id=uuid.uuid4().hex[:12], started_at=now(), errors=list(errors))
         run.results = self.run_planned(planned)
+        run.agents = agent_views(planned, self)
         run.campaigns = self.campaign_summaries([r.model_dump(mode="json") for r in run.results], interrupted=False)
         sweeps = {(r.voicesim.store, r.voicesim.run_id): r.voicesim.plot for r in run.results if r.voicesim}
         if sweeps:
