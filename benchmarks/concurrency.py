@@ -36,9 +36,7 @@ def make_project(folder: Path, calls: int) -> None:
     (folder / "pytest.ini").write_text("[pytest]\n")
     tests = "\n".join(f"  - {{name: call {i:02d}, user_prompt: Ask about your bill., includes: [happy]}}" for i in range(calls))
     (folder / "test_calls.yaml").write_text(
-        "agent: agent.json\n"
-        "defaults:\n  models: {agent: openai/gpt-4o-mini, simulator: openai/gpt-4o-mini}\n"
-        f"tests:\n{tests}\n"
+        f"agent: agent.json\ndefaults:\n  models: {{agent: openai/gpt-4o-mini, simulator: openai/gpt-4o-mini}}\ntests:\n{tests}\n"
     )
 
 
@@ -57,8 +55,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=64)
     parser.add_argument("--latency", type=float, default=0.2)
     args = parser.parse_args()
-    modes = [("--vt-concurrency 1", ["--vt-concurrency", "1"], 1), ("--vt-concurrency 8", ["--vt-concurrency", "8"], 8),
-             ("--vt-concurrency 32", ["--vt-concurrency", "32"], 32), ("-n 4", ["-n", "4"], 4)]
+    modes = [
+        ("--vt-concurrency 1", ["--vt-concurrency", "1"], 1),
+        ("--vt-concurrency 8", ["--vt-concurrency", "8"], 8),
+        ("--vt-concurrency 32", ["--vt-concurrency", "32"], 32),
+        ("-n 4", ["-n", "4"], 4),
+    ]
     serial_ideal = args.calls * REQUESTS_PER_CALL * args.latency
     with tempfile.TemporaryDirectory(prefix="vt-concurrency-") as folder:
         project = Path(folder)
@@ -67,15 +69,18 @@ def main() -> None:
         with FakeLLMServer(responder, latency=0.0, max_requests=100_000) as instant:
             run(project, instant.api_base, [], args.calls)  # warm-up: bytecode caches
             startup = {label: run(project, instant.api_base, extra, args.calls) for label, extra, _ in modes}
-        print(f"concurrency: {args.calls} calls x {REQUESTS_PER_CALL} requests, {args.latency * 1000:.0f} ms per response "
-              f"(serial ideal {serial_ideal:.1f} s)")
+        print(
+            f"concurrency: {args.calls} calls x {REQUESTS_PER_CALL} requests, {args.latency * 1000:.0f} ms per response "
+            f"(serial ideal {serial_ideal:.1f} s)"
+        )
         for label, extra, parallel in modes:
             with FakeLLMServer(responder, latency=args.latency, max_requests=100_000) as server:
                 wall = run(project, server.api_base, extra, args.calls)
                 assert len(server.requests) == args.calls * REQUESTS_PER_CALL, len(server.requests)
             ideal = serial_ideal / parallel
-            print(f"  {label:20s} wall {wall:6.2f} s  ideal {ideal:6.2f} s  ratio {wall / ideal:5.2f}  "
-                  f"(same run, zero latency: {startup[label]:.2f} s)")
+            print(
+                f"  {label:20s} wall {wall:6.2f} s  ideal {ideal:6.2f} s  ratio {wall / ideal:5.2f}  (same run, zero latency: {startup[label]:.2f} s)"
+            )
 
 
 if __name__ == "__main__":

@@ -22,10 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from pytest_voicetest.config.models import resolve_models  # noqa: E402
 from pytest_voicetest.importers import import_agent  # noqa: E402
 from pytest_voicetest.llm import client, scripted  # noqa: E402
 from pytest_voicetest.llm.client import LLMClient  # noqa: E402
-from pytest_voicetest.config.models import resolve_models  # noqa: E402
 from pytest_voicetest.models.testcase import TestCase  # noqa: E402
 from pytest_voicetest.run.runner import TestRun, run_test  # noqa: E402
 

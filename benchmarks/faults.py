@@ -49,8 +49,20 @@ def make_project(folder: Path, calls: int) -> None:
 
 
 def run(folder: Path, server: FakeLLMServer, concurrency: int, report: str) -> tuple[float, dict]:
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vt-api-base", server.api_base,
-               "--vt-concurrency", str(concurrency), "--vt-report", report]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--vt-api-base",
+        server.api_base,
+        "--vt-concurrency",
+        str(concurrency),
+        "--vt-report",
+        report,
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=ENV, timeout=3600)
     elapsed = time.perf_counter() - started
@@ -72,7 +84,9 @@ def main() -> None:
         with FakeLLMServer(responder, max_requests=100_000) as clean:
             clean_wall, clean_report = run(project, clean, args.concurrency, "clean.json")
             clean_requests = clean.stats.requests
-        with FakeLLMServer(responder, fault_rate=args.rate, fault_kinds=FAULTS, seed=5, max_requests=100_000, max_hang=5.0, retry_after=0.2) as faulty:
+        with FakeLLMServer(
+            responder, fault_rate=args.rate, fault_kinds=FAULTS, seed=5, max_requests=100_000, max_hang=5.0, retry_after=0.2
+        ) as faulty:
             faulty_wall, faulty_report = run(project, faulty, args.concurrency, "faulty.json")
             stats = faulty.stats
     clean_outcomes = {r["nodeid"]: r["status"] for r in clean_report["results"]}
@@ -80,11 +94,17 @@ def main() -> None:
     different = sorted(k for k in clean_outcomes if clean_outcomes[k] != faulty_outcomes.get(k))
     summary = faulty_report["summary"]
     print(f"faults: {args.calls} calls, {args.rate:.0%} of requests faulted, concurrency {args.concurrency}, timeout 2 s, up to 6 retries")
-    print(f"  fault-free run: {clean_report['summary']['pass']} pass, {clean_report['summary']['fail']} fail, {clean_requests} requests, wall {clean_wall:.1f} s")
-    print(f"  faulty run:     {summary['pass']} pass, {summary['fail']} fail, {summary['error']} error; "
-          f"{len(faulty_outcomes)}/{args.calls} results, {stats.requests} requests, {summary['retries']} retries, wall {faulty_wall:.1f} s")
+    print(
+        f"  fault-free run: {clean_report['summary']['pass']} pass, {clean_report['summary']['fail']} fail, {clean_requests} requests, wall {clean_wall:.1f} s"
+    )
+    print(
+        f"  faulty run:     {summary['pass']} pass, {summary['fail']} fail, {summary['error']} error; "
+        f"{len(faulty_outcomes)}/{args.calls} results, {stats.requests} requests, {summary['retries']} retries, wall {faulty_wall:.1f} s"
+    )
     print(f"  faults injected: {sum(stats.faults.values())} ({', '.join(f'{k} {v}' for k, v in sorted(stats.faults.items()))})")
-    print(f"  outcomes identical to the fault-free run: {'yes' if not different and len(faulty_outcomes) == args.calls else 'NO: ' + ', '.join(different[:5])}")
+    print(
+        f"  outcomes identical to the fault-free run: {'yes' if not different and len(faulty_outcomes) == args.calls else 'NO: ' + ', '.join(different[:5])}"
+    )
 
 
 if __name__ == "__main__":

@@ -1,12 +1,11 @@
 """A property test of the clinic graph: no caller script can reach scheduling unverified."""
 
+from conftest import AGENTS
 from hypothesis import given, settings
 
 from pytest_voicetest import api
 from pytest_voicetest.importers import load_agent_file
 from pytest_voicetest.strategies import scripts
-
-from conftest import AGENTS
 
 CLINIC = load_agent_file(AGENTS / "clinic_flow.json")
 

@@ -21,11 +21,12 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .config.files import find_project_root
 from .config.resolve import Config, Layer, resolve_config
-from .config.settings import RunOptions, Settings, load_settings, update_settings as _update_settings, write_settings
+from .config.settings import RunOptions, Settings, load_settings, write_settings
+from .config.settings import update_settings as _update_settings
 from .errors import InputError, VoicetestError
 from .exporters import export_agent as _export
 from .exporters.testcases import to_retell_tests
@@ -35,13 +36,23 @@ from .importers.detect import METRICS_SIDECAR
 from .models.graph import AgentGraph, MetricsConfig
 from .models.results import MetricResult, Run, TestResult
 from .models.testcase import TestCase
-from .run.session import Door, Session
 from .run.kinds import file_kind
+from .run.session import Door, Session
 from .run.testfile import PlannedTest, load_file, plan_case
 
 __all__ = [
-    "NothingRan", "evaluate_transcript", "export_agent", "export_tests", "get_metrics_config", "get_settings", "import_agent",
-    "run_test", "run_tests", "save_settings", "set_metrics_config", "update_settings",
+    "NothingRan",
+    "evaluate_transcript",
+    "export_agent",
+    "export_tests",
+    "get_metrics_config",
+    "get_settings",
+    "import_agent",
+    "run_test",
+    "run_tests",
+    "save_settings",
+    "set_metrics_config",
+    "update_settings",
 ]
 ROLES = ("agent", "simulator", "judge")
 API = Door(model_flag="models={{'{role}': ...}}", record_command="api.run_tests(..., options={{'record': True}}) for '{test_id}'")
@@ -92,7 +103,7 @@ def _config(
     return resolve_config(
         root,
         [
-            Layer("options", _options(options), {k: f"options['{k}']" for k in RunOptions.model_fields}, _models(models)),
+            Layer("options", _options(options), models=_models(models), pattern="options['{}']"),
             Layer("arguments", given),
         ],
     )
@@ -203,7 +214,7 @@ def run_tests(
             if agent is None:
                 raise InputError("running a list of test cases needs an agent", field="agent")
             graph = _graph(agent)
-            planned = [plan_case(case, graph, test_id="", base=root, config=config) for case in source]  # type: ignore[arg-type]
+            planned = [plan_case(case, graph, test_id="", base=root, config=config) for case in cast(Sequence[Any], source)]
             for item in planned:
                 item.test_id = item.name
             run = session.run_planned_as_run([p for p in planned if wanted is None or wanted(p)])
@@ -248,7 +259,7 @@ def evaluate_transcript(
         from .engine.recorded import parse_turns
 
         recording = parse_turns(transcript, "<transcript>")
-        transcript_path: str | Path | None = None
+        transcript_path: Path | None = None
     else:
         _kind(transcript, "transcript", str, Path, what="a file path or a list of turns")
         transcript_path = Path(transcript).resolve()
@@ -308,7 +319,9 @@ def set_metrics_config(agent_path: str | Path, config: MetricsConfig | dict[str,
     return sidecar
 
 
-def export_tests(source: str | Path | Sequence[TestCase | dict[str, Any]], format: str = "retell", *, project: str | Path | None = None) -> list[dict[str, Any]]:
+def export_tests(
+    source: str | Path | Sequence[TestCase | dict[str, Any]], format: str = "retell", *, project: str | Path | None = None
+) -> list[dict[str, Any]]:
     """Test cases (a test file, `tests_from` included, or a list) in the Retell test format."""
     if format != "retell":
         raise InputError(f"unknown test export format '{format}'", field="format", fix="use retell")

@@ -24,6 +24,7 @@ from .models.testcase import TestCase
 from .voicesim.scenarios import FAMILIES, Scenario
 from .voicesim.space import DEFAULT_SPACE, Space
 
+
 def register_profiles() -> None:
     """`voicetest-ci`: 50 derandomized examples, no deadline (calls vary in time), failures
     printed as reproducible blobs; `voicetest-thorough`: 500 examples for nightly runs."""
@@ -53,8 +54,11 @@ def _condition(draw: st.DrawFn, kinds: list[str]) -> dict[str, Any]:
     if kind == "equation":
         equations = draw(
             st.lists(
-                st.fixed_dictionaries({"left": IDENTIFIER, "operator": st.sampled_from(OPERATORS), "right": st.text(string.ascii_lowercase + string.digits, max_size=5)}),
-                min_size=1, max_size=3,
+                st.fixed_dictionaries(
+                    {"left": IDENTIFIER, "operator": st.sampled_from(OPERATORS), "right": st.text(string.ascii_lowercase + string.digits, max_size=5)}
+                ),
+                min_size=1,
+                max_size=3,
             )
         )
         return {"type": "equation", "value": "", "equations": equations, "logical_operator": draw(st.sampled_from(["and", "or"]))}
@@ -77,7 +81,9 @@ def agent_graphs(draw: st.DrawFn, min_nodes: int = 1, max_nodes: int = 10) -> Ag
             conditions = ["llm_prompt"] if kind == "conversation" else ["equation", "llm_prompt"]
             least = 1 if node_id == ids[0] and len(ids) > 1 else 0  # the entry leads somewhere
             for target in draw(st.lists(st.sampled_from(targets), min_size=least, max_size=3)):
-                transitions.append({"target_node_id": target, "condition": _condition(draw, conditions + (["equation"] if kind == "conversation" else []))})
+                transitions.append(
+                    {"target_node_id": target, "condition": _condition(draw, conditions + (["equation"] if kind == "conversation" else []))}
+                )
             if kind != "conversation":
                 transitions.append({"target_node_id": draw(st.sampled_from(targets)), "condition": {"type": "always", "value": "Else"}})
         node: dict[str, Any] = {"id": node_id, "node_type": kind, "state_prompt": draw(WORDS), "transitions": transitions}
@@ -150,7 +156,8 @@ def voice_test_cases(draw: st.DrawFn, graph: AgentGraph | None = None) -> TestCa
         "tool_mocks": draw(tool_mocks(tools)),
         "max_turns": draw(st.integers(1, 12)),
     }
-    if nodes and draw(st.booleans()):
+    wants_expect: bool = draw(st.booleans())
+    if nodes and wants_expect:
         data["expect"] = {"visited": draw(st.lists(st.sampled_from(nodes), max_size=3)), "final_node": draw(st.sampled_from(nodes))}
     if data["type"] == "llm" and draw(st.booleans()):
         data["metrics"] = draw(st.lists(WORDS, min_size=1, max_size=2))

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .errors import InputError, did_you_mean
 from .yamlio import format_loc, line_of
 
 
-def describe(error: dict[str, Any], known: Iterable[str] = ()) -> tuple[str, str | None]:
+def describe(error: ErrorDetails | dict[str, Any], known: Iterable[str] = ()) -> tuple[str, str | None]:
     """(message, fix) for one pydantic error; unknown keys get a did-you-mean from `known`."""
     key = error["loc"][-1] if error["loc"] else ""
     kind = error["type"]
@@ -70,7 +71,9 @@ def located_error(
     return InputError(message, source=source, line=line_of(root, where), field=format_loc(where), fix=own_fix or fix)
 
 
-def validate(model: type[BaseModel], data: Any, *, source: str | Path | None, root: Any = None, prefix: tuple[Any, ...] = (), fix: str | None = None) -> Any:
+def validate(
+    model: type[BaseModel], data: Any, *, source: str | Path | None, root: Any = None, prefix: tuple[Any, ...] = (), fix: str | None = None
+) -> Any:
     """`model.model_validate(data)` with errors as located InputErrors."""
     try:
         return model.model_validate(data)

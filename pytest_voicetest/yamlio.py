@@ -25,14 +25,14 @@ SMALL_DOCUMENT = 20_000
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A dict that knows the 1-based line of each key."""
 
     lines: dict[Any, int]
     line: int
 
 
-class LineList(list):
+class LineList(list[Any]):
     """A list that knows the 1-based line of each item."""
 
     lines: list[int]
@@ -169,9 +169,7 @@ def parse_yaml(text: str, source: str | Path | None = None) -> Any:
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", source=source) from None
     except RecursionError:
-        raise InputError(
-            "the document nests too deeply to read", source=source, fix="flatten the structure"
-        ) from None
+        raise InputError("the document nests too deeply to read", source=source, fix="flatten the structure") from None
     finally:
         loader.dispose()
 
@@ -198,9 +196,7 @@ def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
         if len(data) <= max_bytes:
             return data
         size = len(data)  # it grew while we looked
-    raise InputError(
-        f"file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit", source=path, fix="split it into smaller files"
-    )
+    raise InputError(f"file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit", source=path, fix="split it into smaller files")
 
 
 def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
@@ -209,9 +205,7 @@ def read_text(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"not UTF-8 text (byte {exc.start})", source=path, fix="save the file as UTF-8"
-        ) from None
+        raise InputError(f"not UTF-8 text (byte {exc.start})", source=path, fix="save the file as UTF-8") from None
 
 
 def load_data_file(path: Path) -> Any:

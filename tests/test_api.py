@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from pytest_voicetest import api
+from pytest_voicetest.config.settings import Settings
 from pytest_voicetest.errors import InputError
 from pytest_voicetest.models.graph import AgentGraph, MetricsConfig
-from pytest_voicetest.config.settings import Settings
 
 from .conftest import OWN, PLATFORMS, TESTS
 
@@ -84,7 +84,9 @@ def test_run_many_gives_a_run(test_file: Path) -> None:
     run = api.run_tests(test_file, concurrency=2)
     assert len(run.run_id) == 12 and run.started_at <= run.completed_at
     assert [(r.test_id, r.status) for r in run.results] == [
-        ("test_flow.yaml::premium", "pass"), ("test_flow.yaml::standard", "fail"), ("test_flow.yaml::recorded", "pass"),
+        ("test_flow.yaml::premium", "pass"),
+        ("test_flow.yaml::standard", "fail"),
+        ("test_flow.yaml::recorded", "pass"),
     ]
     assert run.counts() == {"pass": 2, "fail": 1, "error": 0, "skipped": 0, "xfail": 0, "file_errors": 0}
     assert [r.test_name for r in api.run_tests(test_file, select="stand").results] == ["standard"]
@@ -98,11 +100,17 @@ def test_run_many_gives_a_run(test_file: Path) -> None:
 
 def test_evaluate_transcript(llm_server) -> None:
     turns = [{"role": "agent", "content": "Welcome"}, {"role": "user", "content": "Hi"}]
-    results = api.evaluate_transcript(turns, ["Agent greeted", {"criterion": "Agent was brief", "threshold": 0.95}],
-                                      judge_model="openai/judge", api_base=llm_server.api_base)
+    results = api.evaluate_transcript(
+        turns, ["Agent greeted", {"criterion": "Agent was brief", "threshold": 0.95}], judge_model="openai/judge", api_base=llm_server.api_base
+    )
     assert [(m.metric, m.score, m.passed) for m in results] == [("Agent greeted", 0.9, True), ("Agent was brief", 0.9, False)]
-    from_file = api.evaluate_transcript(OWN / "retell_call.json", ["x"], judge_model="openai/judge", api_base=llm_server.api_base,
-                                        agent=PLATFORMS / "retell/sample_config_complex.json")
+    from_file = api.evaluate_transcript(
+        OWN / "retell_call.json",
+        ["x"],
+        judge_model="openai/judge",
+        api_base=llm_server.api_base,
+        agent=PLATFORMS / "retell/sample_config_complex.json",
+    )
     assert from_file[0].threshold == 0.7
     with pytest.raises(InputError, match="no judge model configured"):
         api.evaluate_transcript(turns, ["x"], project=PLATFORMS)

@@ -46,22 +46,26 @@ def campaign_report(project: pytest.Pytester) -> dict:
 def test_items_per_scenario_and_call(project: pytest.Pytester) -> None:
     project.makefile(".yaml", scenario_pizza=CAMPAIGN)
     result = project.runpytest("--collect-only", "-q")
-    result.stdout.fnmatch_lines(["scenario_pizza.yaml::Order pizza - call 1", "scenario_pizza.yaml::Cold pizza complaint - call 3", "6 tests collected*"])
+    result.stdout.fnmatch_lines(
+        ["scenario_pizza.yaml::Order pizza - call 1", "scenario_pizza.yaml::Cold pizza complaint - call 3", "6 tests collected*"]
+    )
 
 
 def test_campaign_runs_judges_and_summarises(project: pytest.Pytester) -> None:
     project.makefile(".yaml", scenario_pizza=CAMPAIGN)
     result = project.runpytest("--vt-report", "r.json")
     result.assert_outcomes(passed=3, failed=3)
-    result.stdout.fnmatch_lines([
-        "*x campaign judge: the expected result was not met (Negative caller): No refund was offered.",
-        "*campaign summary*",
-        "Pizza campaign: Completed: 6/6 calls finished (progress 100%), 3 passed",
-        "  Order pizza: 3/3 passed",
-        "  Cold pizza complaint: 0/3 passed (3 failed)",
-        "  sentiment: Positive 3, Negative 3, Neutral 0",
-        "  went wrong: Cold pizza complaint (call 1): No refund was offered.",
-    ])
+    result.stdout.fnmatch_lines(
+        [
+            "*x campaign judge: the expected result was not met (Negative caller): No refund was offered.",
+            "*campaign summary*",
+            "Pizza campaign: Completed: 6/6 calls finished (progress 100%), 3 passed",
+            "  Order pizza: 3/3 passed",
+            "  Cold pizza complaint: 0/3 passed (3 failed)",
+            "  sentiment: Positive 3, Negative 3, Neutral 0",
+            "  went wrong: Cold pizza complaint (call 1): No refund was offered.",
+        ]
+    )
     data = campaign_report(project)
     summary = data["campaigns"]["Pizza campaign"]
     assert summary["status"] == "Completed" and summary["progress"] == 100.0
@@ -72,13 +76,17 @@ def test_campaign_runs_judges_and_summarises(project: pytest.Pytester) -> None:
     voices = {r["campaign"]["call"]: r["campaign"]["voice"]["id"] for r in data["results"] if r["campaign"]["scenario"] == "Order pizza"}
     again = project.runpytest("--vt-report", "r.json")
     again.assert_outcomes(passed=3, failed=3)
-    assert {r["campaign"]["call"]: r["campaign"]["voice"]["id"] for r in campaign_report(project)["results"] if r["campaign"]["scenario"] == "Order pizza"} == voices
+    assert {
+        r["campaign"]["call"]: r["campaign"]["voice"]["id"] for r in campaign_report(project)["results"] if r["campaign"]["scenario"] == "Order pizza"
+    } == voices
     assert set(voices.values()) <= {"v1", "v2", "v3"}
 
 
 def test_speaking_time_limit_cuts_the_call(project: pytest.Pytester) -> None:
     long_line = " ".join(["word"] * 160)
-    project.makefile(".yaml", scenario_long=f"""
+    project.makefile(
+        ".yaml",
+        scenario_long=f"""
 agent: agents/retell/sample_config.json
 max_call_duration_in_minutes: 1
 scenarios:
@@ -88,7 +96,8 @@ scenarios:
     script:
       turns: [{{agent: "{long_line}"}}, {{user: hi}}, {{agent: more}}]
       campaign: {{passed: true, sentiment: Neutral}}
-""")
+""",
+    )
     result = project.runpytest("--vt-report", "r.json")
     result.assert_outcomes(failed=1)
     [entry] = campaign_report(project)["results"]
@@ -116,11 +125,26 @@ def pytest_runtest_call(item):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("number_of_call_to_make: 3", "number_of_call_to_make: 4"), "*scenario_pizza.yaml:3: number_of_call_to_make: Input should be less than or equal to 3*"),
-        (("concurrent_call_count: 2", "concurrent_call_count: 0"), "*scenario_pizza.yaml:4: concurrent_call_count: Input should be greater than or equal to 1*"),
-        (("max_call_duration_in_minutes: 2", "max_call_duration_in_minutes: 11"), "*max_call_duration_in_minutes: Input should be less than or equal to 10*"),
-        (("provider: cartesia", "provider: polly"), "*scenarios[[]0[]].selected_voices[[]1[]].provider: *eleven_labs*play_ht*deepgram*cartesia*rime*got 'polly'*"),
-        (("expected_result: Order placed and confirmation given", "expected_reslt: x"), "*unknown key 'expected_reslt' (did you mean 'expected_result'?)*"),
+        (
+            ("number_of_call_to_make: 3", "number_of_call_to_make: 4"),
+            "*scenario_pizza.yaml:3: number_of_call_to_make: Input should be less than or equal to 3*",
+        ),
+        (
+            ("concurrent_call_count: 2", "concurrent_call_count: 0"),
+            "*scenario_pizza.yaml:4: concurrent_call_count: Input should be greater than or equal to 1*",
+        ),
+        (
+            ("max_call_duration_in_minutes: 2", "max_call_duration_in_minutes: 11"),
+            "*max_call_duration_in_minutes: Input should be less than or equal to 10*",
+        ),
+        (
+            ("provider: cartesia", "provider: polly"),
+            "*scenarios[[]0[]].selected_voices[[]1[]].provider: *eleven_labs*play_ht*deepgram*cartesia*rime*got 'polly'*",
+        ),
+        (
+            ("expected_result: Order placed and confirmation given", "expected_reslt: x"),
+            "*unknown key 'expected_reslt' (did you mean 'expected_result'?)*",
+        ),
     ],
 )
 def test_out_of_range_values_are_clear_errors(project: pytest.Pytester, change: tuple[str, str], message: str) -> None:
@@ -131,11 +155,14 @@ def test_out_of_range_values_are_clear_errors(project: pytest.Pytester, change: 
 
 
 def test_campaign_without_judge_model_is_skipped(project: pytest.Pytester) -> None:
-    project.makefile(".yaml", scenario_plain="""
+    project.makefile(
+        ".yaml",
+        scenario_plain="""
 agent: agents/retell/sample_config.json
 scenarios:
   - {name: Plain, description: Ask for help., expected_result: Help given}
-""")
+""",
+    )
     result = project.runpytest("-rs")
     result.assert_outcomes(skipped=1)
     result.stdout.fnmatch_lines(["SKIPPED [[]1[]] scenario_plain.yaml:3: no agent, simulator, judge model configured*"])

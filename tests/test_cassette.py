@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from pytest_voicetest.api import run_test
-from pytest_voicetest.testing.server import FakeLLMServer
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.llm.cassette import cassette_path, request_key
 from pytest_voicetest.llm.client import LLMRequest
+from pytest_voicetest.testing.server import FakeLLMServer
 
 from .conftest import PLATFORMS
 
@@ -37,7 +37,12 @@ def comparable(result) -> dict:
 def replay(tmp_path: Path, case: dict = CASE, **options):
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     return run_test(
-        case, agent, models=MODELS, api_base="http://127.0.0.1:9/v1", project=PLATFORMS, test_id=TEST_ID,
+        case,
+        agent,
+        models=MODELS,
+        api_base="http://127.0.0.1:9/v1",
+        project=PLATFORMS,
+        test_id=TEST_ID,
         options={"replay": True, "cassette_dir": str(tmp_path / "cassettes"), **options},
     )
 
@@ -48,7 +53,12 @@ def record(tmp_path: Path, case: dict = CASE) -> tuple[dict, Path]:
     with FakeLLMServer() as server:
         server.inject("429")  # a retry is recorded too
         result = run_test(
-            case, agent, models=MODELS, api_base=server.api_base, project=PLATFORMS, test_id=TEST_ID,
+            case,
+            agent,
+            models=MODELS,
+            api_base=server.api_base,
+            project=PLATFORMS,
+            test_id=TEST_ID,
             options={"record": True, "cassette_dir": str(tmp_path / "cassettes")},
         )
     assert result.status == "pass", result.failures()
@@ -105,7 +115,7 @@ def test_replay_does_not_import_litellm(tmp_path: Path) -> None:
 import json, sys
 from pytest_voicetest.api import run_test
 from pytest_voicetest.importers import import_agent
-agent = import_agent({str(PLATFORMS / 'retell/sample_config.json')!r})
+agent = import_agent({str(PLATFORMS / "retell/sample_config.json")!r})
 result = run_test({CASE!r}, agent, models={MODELS!r}, project={str(PLATFORMS)!r}, test_id={TEST_ID!r},
                   options={{"replay": True, "cassette_dir": {str(tmp_path / "cassettes")!r}}})
 print(json.dumps([result.status, 'litellm' in sys.modules]))

@@ -42,7 +42,9 @@ def test_logic_node_routes_by_equation() -> None:
 
 def test_logic_node_without_matching_edge_is_an_error() -> None:
     flow = graph("retell/sample_config_logic_split.json")
-    result = run({"dynamic_variables": {"account_type": "gold"}, "script": [{"agent": "Hi"}, {"user": "1"}, {"goto": "router"}], "includes": ["x"]}, flow)
+    result = run(
+        {"dynamic_variables": {"account_type": "gold"}, "script": [{"agent": "Hi"}, {"user": "1"}, {"goto": "router"}], "includes": ["x"]}, flow
+    )
     assert result.status == "error"
     assert "logic node 'router' has no edge that applies" in result.error_message
     assert result.end_reason == "error"
@@ -60,7 +62,9 @@ DOB_SCRIPT = [
 def test_extract_node_fills_variables_and_routes() -> None:
     flow = graph("retell/sample_config_extract_variables.json")
     expected = {"expected_month": "1", "expected_day": "15", "expected_year": "1985"}
-    result = run({"dynamic_variables": expected, "script": DOB_SCRIPT, "expect": {"final_node": "dob_match", "variables": {"dob_year": "1985"}}}, flow)
+    result = run(
+        {"dynamic_variables": expected, "script": DOB_SCRIPT, "expect": {"final_node": "dob_match", "variables": {"dob_year": "1985"}}}, flow
+    )
     assert result.status == "pass", result.failures()
     assert result.nodes_visited == ["ask_dob", "extract_dob", "dob_match"]
     assert result.variables["dob_month"] == "1"
@@ -92,7 +96,12 @@ def test_function_node_calls_the_mocked_tool_with_generated_arguments() -> None:
     result = run(case, flow)
     assert result.status == "pass", result.failures()
     [call] = result.tools_called
-    assert (call.arguments, call.result, call.node_id, call.mocked) == ({"pizza": "margherita", "size": "large"}, {"ticket": "K-7"}, "submit_order", True)
+    assert (call.arguments, call.result, call.node_id, call.mocked) == (
+        {"pizza": "margherita", "size": "large"},
+        {"ticket": "K-7"},
+        "submit_order",
+        True,
+    )
     wrong_args = run(case | {"expect": {"tools_called": [{"name": "submit-order-to-kitchen", "arguments": {"size": "small"}}]}}, flow)
     assert wrong_args.status == "fail"
     assert 'called submit-order-to-kitchen({"pizza": "margherita", "size": "large"})' in wrong_args.failures()[0]
@@ -122,11 +131,14 @@ def test_tool_mock_sequence_then_exhausted() -> None:
     script = [
         {"agent": "Hello"},
         {"user": "Slots please"},
-        slots, {"agent": "First."},
+        slots,
+        {"agent": "First."},
         {"user": "Again"},
-        slots, {"agent": "Second."},
+        slots,
+        {"agent": "Second."},
         {"user": "Again"},
-        slots, {"agent": "Third."},
+        slots,
+        {"agent": "Third."},
         {"hangup": True},
     ]
     result = run({"script": script, "tool_mocks": [{"tool": "get_available_slots", "sequence": [["10:00"], ["14:00"]]}], "includes": ["Third"]}, flow)
@@ -142,7 +154,9 @@ def test_error_mock_and_end_call_tool() -> None:
         {"tools": [{"name": "cancel_appointment", "arguments": {"appointment_id": "A-1"}}]},
         {"agent": "Sorry, that failed. Goodbye.", "end": True},
     ]
-    result = run({"script": script, "tool_mocks": [{"tool": "cancel_appointment", "error": "backend down"}], "expect": {"end_reason": "agent_ended"}}, flow)
+    result = run(
+        {"script": script, "tool_mocks": [{"tool": "cancel_appointment", "error": "backend down"}], "expect": {"end_reason": "agent_ended"}}, flow
+    )
     assert result.status == "pass", result.failures()
     assert result.tools_called[0].result == {"error": "backend down"}
     assert [c.name for c in result.tools_called] == ["cancel_appointment", "end_call"]
@@ -181,7 +195,9 @@ def test_end_node_speaks_and_ends_the_call() -> None:
         {"goto": "order_complete"},
         {"agent": "No problem, have a nice day!"},
     ]
-    result = run({"script": script, "expect": {"final_node": "order_complete", "end_reason": ["agent_ended"], "not_visited": ["confirm_order"]}}, flow)
+    result = run(
+        {"script": script, "expect": {"final_node": "order_complete", "end_reason": ["agent_ended"], "not_visited": ["confirm_order"]}}, flow
+    )
     assert result.status == "pass", result.failures()
     assert result.end_reason == "agent_ended"
     assert result.transcript[-1].content == "No problem, have a nice day!"
@@ -242,7 +258,11 @@ def test_static_text_node_and_transfer() -> None:
         {"agent": "Connecting you to the front desk."},
     ]
     result = run(
-        {"script": script, "tool_mocks": [{"tool": "find_new_slot", "returns": ["Mon 9am"]}], "expect": {"final_node": "human", "end_reason": "agent_ended"}},
+        {
+            "script": script,
+            "tool_mocks": [{"tool": "find_new_slot", "returns": ["Mon 9am"]}],
+            "expect": {"final_node": "human", "end_reason": "agent_ended"},
+        },
         pathway,
     )
     assert result.status == "pass", result.failures()
@@ -264,8 +284,12 @@ def test_variables_are_rendered_in_the_caller_persona_and_prompts() -> None:
     client.LLMClient.complete = spy
     try:
         run(
-            {"user_prompt": "You are {{customer_name}}.", "dynamic_variables": {"customer_name": "Ada", "account_status": "active", "company_name": "Acme"},
-             "script": [{"agent": "Hi Ada"}, {"hangup": True}], "includes": ["Ada"]},
+            {
+                "user_prompt": "You are {{customer_name}}.",
+                "dynamic_variables": {"customer_name": "Ada", "account_status": "active", "company_name": "Acme"},
+                "script": [{"agent": "Hi Ada"}, {"hangup": True}],
+                "includes": ["Ada"],
+            },
             flow,
         )
     finally:
@@ -294,9 +318,14 @@ def test_simulator_never_sees_routing_or_tools() -> None:
         result = run(
             {
                 "script": [
-                    {"agent": "Hello"}, {"user": "Book please"}, {"goto": "verify_identity"},
+                    {"agent": "Hello"},
+                    {"user": "Book please"},
+                    {"goto": "verify_identity"},
                     {"tools": [{"name": "lookup_patient", "arguments": {"full_name": "A", "date_of_birth": "B"}}]},
-                    {"agent": "Found you."}, {"user": "Great"}, {"agent": "Bye"}, {"hangup": True},
+                    {"agent": "Found you."},
+                    {"user": "Great"},
+                    {"agent": "Bye"},
+                    {"hangup": True},
                 ],
                 "tool_mocks": [{"tool": "lookup_patient", "returns": {"id": "P1"}}],
                 "includes": ["Found"],
@@ -317,10 +346,18 @@ def test_too_many_silent_hops_stop_with_a_clear_error() -> None:
         {
             "nodes": {
                 "start": {"id": "start", "transitions": [{"target_node_id": "a", "condition": {"type": "llm_prompt", "value": "go"}}]},
-                "a": {"id": "a", "node_type": "function", "tools": [{"name": "ping"}],
-                      "transitions": [{"target_node_id": "b", "condition": {"type": "always"}}]},
-                "b": {"id": "b", "node_type": "function", "tools": [{"name": "pong"}],
-                      "transitions": [{"target_node_id": "a", "condition": {"type": "always"}}]},
+                "a": {
+                    "id": "a",
+                    "node_type": "function",
+                    "tools": [{"name": "ping"}],
+                    "transitions": [{"target_node_id": "b", "condition": {"type": "always"}}],
+                },
+                "b": {
+                    "id": "b",
+                    "node_type": "function",
+                    "tools": [{"name": "pong"}],
+                    "transitions": [{"target_node_id": "a", "condition": {"type": "always"}}],
+                },
             },
             "entry_node_id": "start",
         }
@@ -368,7 +405,14 @@ def test_tool_call_edge_fires_when_the_tool_is_called() -> None:
 
 def test_unknown_placeholders_are_reported_once() -> None:
     flow = graph("graphs/graph_with_dynamic_variables.json")
-    result = run({"user_prompt": "You are {{caller}}.", "script": [{"agent": "Hi"}, {"user": "hello"}, {"agent": "Bye"}, {"hangup": True}], "includes": ["Hi"]}, flow)
+    result = run(
+        {
+            "user_prompt": "You are {{caller}}.",
+            "script": [{"agent": "Hi"}, {"user": "hello"}, {"agent": "Bye"}, {"hangup": True}],
+            "includes": ["Hi"],
+        },
+        flow,
+    )
     assert result.constraint_violations == [
         "the test's user_prompt uses {{caller}}, which no variable or snippet defines",
         "the prompt at node 'main' uses {{company_name}}, which no variable or snippet defines",

@@ -59,9 +59,7 @@ def test_retell_flow_round_trip(name: str) -> None:
     for node in graph.nodes.values():
         kinds = [t.condition.type for t in node.transitions]
         # tool_call edges have no Retell flow form; they come back as prompts
-        assert sorted(t.condition.type for t in again.nodes[node.id].transitions) == sorted(
-            "llm_prompt" if k == "tool_call" else k for k in kinds
-        )
+        assert sorted(t.condition.type for t in again.nodes[node.id].transitions) == sorted("llm_prompt" if k == "tool_call" else k for k in kinds)
     assert {n.id: [t.name for t in n.tools] for n in again.nodes.values()} == {n.id: [t.name for t in n.tools] for n in graph.nodes.values()}
     assert {t.name for t in again.tools} == {t.name for t in graph.tools}
     assert {n.id: n.global_node_setting for n in again.global_nodes()} == {n.id: n.global_node_setting for n in graph.global_nodes()}
@@ -80,7 +78,9 @@ def test_retell_llm_round_trip(name: str) -> None:
     assert [t.name for t in again.tools] == [t.name for t in graph.tools]
 
 
-@pytest.mark.parametrize("name", ["vapi/sample_squad.json", "vapi/sample_assistant.json", "retell/sample_config.json", "telnyx/sample_assistant.json"])
+@pytest.mark.parametrize(
+    "name", ["vapi/sample_squad.json", "vapi/sample_assistant.json", "retell/sample_config.json", "telnyx/sample_assistant.json"]
+)
 def test_vapi_round_trip(name: str) -> None:
     graph = import_agent(PLATFORMS / name)
     again = import_agent(json.loads(export_agent(graph, "vapi")))
@@ -110,15 +110,25 @@ def test_mermaid_highlights_visited_path() -> None:
     links = [line for line in lines if "-->" in line or "-.->" in line]
     highlighted = next(line for line in lines if line.strip().startswith("linkStyle")).split()[1].split(",")
     drawn = [links[int(i)] for i in highlighted]
-    assert drawn == ["    start --> n_greeting", '    n_greeting -->|"Caller provided their account number"| n_router',
-                     '    n_router -.->|"account_type == premium"| n_premium_support']
+    assert drawn == [
+        "    start --> n_greeting",
+        '    n_greeting -->|"Caller provided their account number"| n_router',
+        '    n_router -.->|"account_type == premium"| n_premium_support',
+    ]
 
 
 def test_mermaid_escapes_quotes_and_pipes() -> None:
-    graph = import_agent({"nodes": {"a": {"id": "a", "transitions": [{"target_node_id": "end", "condition": {"type": "llm_prompt", "value": 'says "bye" | leaves'}}]},
-                                    "end": {"id": "end", "node_type": "end"}}, "entry_node_id": "a"})
+    graph = import_agent(
+        {
+            "nodes": {
+                "a": {"id": "a", "transitions": [{"target_node_id": "end", "condition": {"type": "llm_prompt", "value": 'says "bye" | leaves'}}]},
+                "end": {"id": "end", "node_type": "end"},
+            },
+            "entry_node_id": "a",
+        }
+    )
     text = to_mermaid(graph)
-    assert '#quot;bye#quot; #124; leaves' in text
+    assert "#quot;bye#quot; #124; leaves" in text
     assert "n_end([" in text  # `end` is a mermaid keyword: ids are prefixed
 
 

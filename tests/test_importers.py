@@ -44,9 +44,7 @@ EXPECTED = [
 
 
 def test_every_platform_fixture_is_covered() -> None:
-    agent_files = {
-        str(p.relative_to(PLATFORMS)) for p in PLATFORMS.rglob("*.json") if not p.name.endswith("tests.json")
-    }
+    agent_files = {str(p.relative_to(PLATFORMS)) for p in PLATFORMS.rglob("*.json") if not p.name.endswith("tests.json")}
     assert agent_files == {row[0] for row in EXPECTED}
 
 
@@ -290,7 +288,15 @@ def test_format_selected_by_name_skips_detection() -> None:
 
 def test_detection_order_is_documented_and_fixed() -> None:
     assert [f.name for f in FORMATS] == [
-        "retell_flow", "retell_llm", "vapi_assistant", "vapi_squad", "bland", "telnyx", "livekit", "xlsform", "native",
+        "retell_flow",
+        "retell_llm",
+        "vapi_assistant",
+        "vapi_squad",
+        "bland",
+        "telnyx",
+        "livekit",
+        "xlsform",
+        "native",
     ]
 
 
@@ -303,14 +309,28 @@ def test_detection_order_is_documented_and_fixed() -> None:
             r"node 'a' transitions\[0\].target_node_id: transition to unknown node 'c'",
         ),
         (
-            {"nodes": {"a": {"id": "a", "transitions": [{"target_node_id": "a", "condition": {"type": "equation", "equations": [{"left": "x", "operator": "=~", "right": "1"}]}}]}}, "entry_node_id": "a"},
+            {
+                "nodes": {
+                    "a": {
+                        "id": "a",
+                        "transitions": [
+                            {"target_node_id": "a", "condition": {"type": "equation", "equations": [{"left": "x", "operator": "=~", "right": "1"}]}}
+                        ],
+                    }
+                },
+                "entry_node_id": "a",
+            },
             r"node 'a' transitions\[0\].condition.equations\[0\].operator: unknown operator '=~'",
         ),
         ({"nodes": {"a": {"id": "b"}}, "entry_node_id": "a"}, r"node id 'b' differs from its key 'a'"),
         (
-            {"nodes": {"a": {"id": "a", "node_type": "logic", "transitions": [{"target_node_id": "b", "condition": {"type": "always"}}]},
-                       "b": {"id": "b", "node_type": "logic", "transitions": [{"target_node_id": "a", "condition": {"type": "always"}}]}},
-             "entry_node_id": "a"},
+            {
+                "nodes": {
+                    "a": {"id": "a", "node_type": "logic", "transitions": [{"target_node_id": "b", "condition": {"type": "always"}}]},
+                    "b": {"id": "b", "node_type": "logic", "transitions": [{"target_node_id": "a", "condition": {"type": "always"}}]},
+                },
+                "entry_node_id": "a",
+            },
             r"logic nodes a -> b -> a form a loop",
         ),
     ],

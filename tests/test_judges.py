@@ -68,15 +68,35 @@ def test_catastrophic_regex_is_cut_off() -> None:
 def test_path_assertions() -> None:
     calls = [ToolCallRecord(name="book", arguments={"time": "14:00", "day": "tue"})]
     expect = Expect(
-        visited=["greeting", "book"], not_visited=["transfer"], final_node="goodbye", end_reason=["agent_ended"],
-        tools_called=[{"name": "book", "arguments": {"time": "14:00"}}], tools_not_called=["cancel"],
-        variables={"dob": "1985"}, max_turns=3, max_latency_ms=500,
+        visited=["greeting", "book"],
+        not_visited=["transfer"],
+        final_node="goodbye",
+        end_reason=["agent_ended"],
+        tools_called=[{"name": "book", "arguments": {"time": "14:00"}}],
+        tools_not_called=["cancel"],
+        variables={"dob": "1985"},
+        max_turns=3,
+        max_latency_ms=500,
     )
-    ok = check_path(expect, nodes_visited=["greeting", "verify", "book", "goodbye"], tools_called=calls, end_reason="agent_ended",
-                    turn_count=3, variables={"dob": "1985"}, latencies_ms=[100, 200, 450])
+    ok = check_path(
+        expect,
+        nodes_visited=["greeting", "verify", "book", "goodbye"],
+        tools_called=calls,
+        end_reason="agent_ended",
+        turn_count=3,
+        variables={"dob": "1985"},
+        latencies_ms=[100, 200, 450],
+    )
     assert all(r.passed for r in ok), [r for r in ok if not r.passed]
-    bad = check_path(expect, nodes_visited=["book", "greeting", "transfer"], tools_called=[ToolCallRecord(name="cancel")], end_reason="max_turns",
-                     turn_count=4, variables={}, latencies_ms=[100, 900])
+    bad = check_path(
+        expect,
+        nodes_visited=["book", "greeting", "transfer"],
+        tools_called=[ToolCallRecord(name="cancel")],
+        end_reason="max_turns",
+        turn_count=4,
+        variables={},
+        latencies_ms=[100, 900],
+    )
     assert not any(r.passed for r in bad)
     latency = next(r for r in bad if r.name.startswith("max_latency_ms"))
     assert latency.evidence == "p95 900 ms over 2 agent turns; slow: turn 1 900 ms"
@@ -121,11 +141,16 @@ def test_flow_judge_violations_fail_the_test() -> None:
 
 def test_metrics_with_thresholds_and_global_metrics() -> None:
     flow = import_agent(PLATFORMS / "retell/sample_config.json")
-    flow = flow.model_copy(update={"metrics_config": flow.metrics_config.model_copy(update={"threshold": 0.6, "global_metrics": ["Agent was polite"]})})
+    flow = flow.model_copy(
+        update={"metrics_config": flow.metrics_config.model_copy(update={"threshold": 0.6, "global_metrics": ["Agent was polite"]})}
+    )
     case = {
         "name": "metrics",
         "metrics": ["Agent greeted", {"criterion": "Agent was concise", "threshold": 0.9}],
-        "script": {"turns": [{"agent": "Hi"}, {"hangup": True}], "judge": {"Agent greeted": 0.65, "Agent was concise": 0.85, "Agent was polite": 0.7}},
+        "script": {
+            "turns": [{"agent": "Hi"}, {"hangup": True}],
+            "judge": {"Agent greeted": 0.65, "Agent was concise": 0.85, "Agent was polite": 0.7},
+        },
     }
     result = run_test(case, flow, project=PLATFORMS)
     scores = {m.metric: (m.score, m.threshold, m.passed) for m in result.metric_results}
@@ -150,15 +175,26 @@ def test_unparseable_judge_reply_is_an_error_not_a_pass(llm_server) -> None:
 def test_transcript_tests_judge_recordings_without_simulation() -> None:
     flow = import_agent(PLATFORMS / "retell/sample_config_complex.json")
     native = run_test(
-        {"name": "t", "includes": ["A-123"], "patterns": [r"A-\d{3}"],
-         "expect": {"visited": ["greeting", "verify_identity", "schedule_appointment"], "tools_called": [{"name": "lookup_patient", "arguments": {"full_name": "john smith"}}]}},
-        flow, transcript=OWN / "transcript_native.yaml", project=TESTS,
+        {
+            "name": "t",
+            "includes": ["A-123"],
+            "patterns": [r"A-\d{3}"],
+            "expect": {
+                "visited": ["greeting", "verify_identity", "schedule_appointment"],
+                "tools_called": [{"name": "lookup_patient", "arguments": {"full_name": "john smith"}}],
+            },
+        },
+        flow,
+        transcript=OWN / "transcript_native.yaml",
+        project=TESTS,
     )
     assert native.status == "pass", native.failures()
     assert native.end_reason == "user_ended" and native.usage.calls == 0
     retell = run_test(
         {"name": "r", "includes": ["Monday to Friday"], "expect": {"visited": ["greeting", "general_inquiry"], "end_reason": "agent_ended"}},
-        flow, transcript=OWN / "retell_call.json", project=TESTS,
+        flow,
+        transcript=OWN / "retell_call.json",
+        project=TESTS,
     )
     assert retell.status == "pass", retell.failures()
     assert retell.transcript[1].timestamp == 4100.0

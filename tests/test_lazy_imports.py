@@ -37,12 +37,7 @@ def test_pytest_in_a_project_without_voicetest_loads_nothing_of_ours(tmp_path) -
 
 def test_collecting_yaml_tests_does_not_load_litellm(tmp_path) -> None:
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    (tmp_path / "agent.json").write_text(
-        '{"nodes": {"a": {"id": "a"}}, "entry_node_id": "a"}'
-    )
+    (tmp_path / "agent.json").write_text('{"nodes": {"a": {"id": "a"}}, "entry_node_id": "a"}')
     (tmp_path / "test_x.yaml").write_text("agent: agent.json\ntests:\n  - name: t\n    includes: [hi]\n")
-    code = (
-        "import pytest\n"
-        f"pytest.main(['-q', '--collect-only', '-p', 'no:cacheprovider', {str(tmp_path)!r}])"
-    )
+    code = f"import pytest\npytest.main(['-q', '--collect-only', '-p', 'no:cacheprovider', {str(tmp_path)!r}])"
     assert loaded_after(code) == []

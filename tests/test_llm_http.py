@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from pytest_voicetest.api import run_test
+from pytest_voicetest.config.settings import RunOptions
 from pytest_voicetest.errors import LLMError
-from pytest_voicetest.testing.server import FakeLLMServer, default_responder
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.llm.client import ClientOptions, LLMClient, LLMRequest
-from pytest_voicetest.config.settings import RunOptions
+from pytest_voicetest.testing.server import FakeLLMServer, default_responder
 
 from .conftest import PLATFORMS
 
@@ -51,7 +51,10 @@ def test_full_call_through_http(llm_server: FakeLLMServer) -> None:
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     result = run_test(
         {"name": "http call", "user_prompt": "Ask about billing", "metrics": ["The agent helped"], "includes": ["happy to help"]},
-        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
+        agent,
+        models=MODELS,
+        api_base=llm_server.api_base,
+        project=PLATFORMS,
     )
     assert result.status == "pass", result.failures()
     assert [t.role for t in result.transcript] == ["agent", "user", "agent", "user", "agent", "user"]
@@ -118,7 +121,10 @@ def test_turn_timeout_ends_the_call(llm_server: FakeLLMServer) -> None:
     llm_server.latency = 0.6
     result = run_test(
         {"name": "slow", "user_prompt": "hi", "turn_timeout": 0.3, "expect": {"end_reason": ["turn_timeout"]}},
-        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
+        agent,
+        models=MODELS,
+        api_base=llm_server.api_base,
+        project=PLATFORMS,
     )
     assert result.end_reason == "turn_timeout"
     assert result.status == "pass"
@@ -130,7 +136,10 @@ def test_call_timeout_ends_the_call(llm_server: FakeLLMServer) -> None:
     llm_server.responder = default_responder(caller_lines=50)
     result = run_test(
         {"name": "long", "user_prompt": "hi", "includes": ["x"], "call_timeout": 1.0},
-        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS,
+        agent,
+        models=MODELS,
+        api_base=llm_server.api_base,
+        project=PLATFORMS,
     )
     assert (result.end_reason, result.status) == ("call_timeout", "fail")
 
@@ -140,7 +149,11 @@ def test_no_secret_in_results_logs_or_cassettes(llm_server: FakeLLMServer, tmp_p
     agent = import_agent(PLATFORMS / "retell/sample_config.json")
     result = run_test(
         {"name": "secret", "user_prompt": f"My key is {SECRET}.", "includes": ["happy"], "dynamic_variables": {"token": SECRET}},
-        agent, models=MODELS, api_base=llm_server.api_base, project=PLATFORMS, test_id="secret",
+        agent,
+        models=MODELS,
+        api_base=llm_server.api_base,
+        project=PLATFORMS,
+        test_id="secret",
         options={"record": True, "cassette_dir": str(tmp_path)},
     )
     [cassette] = tmp_path.rglob("*.json")
@@ -156,7 +169,11 @@ def test_run_options_flow_into_the_engine(llm_server: FakeLLMServer) -> None:
     llm_server.responder = default_responder(caller_lines=10)
     result = run_test(
         {"name": "short", "user_prompt": "hi", "includes": ["happy"], "expect": {"end_reason": "max_turns"}},
-        agent, models=MODELS, api_base=llm_server.api_base, options=RunOptions(max_turns=2), project=PLATFORMS,
+        agent,
+        models=MODELS,
+        api_base=llm_server.api_base,
+        options=RunOptions(max_turns=2),
+        project=PLATFORMS,
     )
     assert (result.turn_count, result.end_reason, result.status) == (2, "max_turns", "pass")
     assert json.loads(result.model_dump_json())["turn_count"] == 2

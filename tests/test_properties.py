@@ -10,13 +10,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pytest_voicetest.config.models import resolve_models
 from pytest_voicetest.errors import InputError
 from pytest_voicetest.exporters import EXPORTERS, export_agent
 from pytest_voicetest.importers import import_agent
 from pytest_voicetest.judges.flow import structural_violations
 from pytest_voicetest.judges.rules import check_rules
 from pytest_voicetest.llm.client import LLMClient
-from pytest_voicetest.config.models import resolve_models
 from pytest_voicetest.models.results import Turn
 from pytest_voicetest.models.testcase import TestCase, parse_test, parse_test_file
 from pytest_voicetest.run.runner import TestRun, run_test
@@ -103,7 +103,13 @@ def load_as_test_file(text: str) -> None:
 
 
 @SLOW
-@given(st.one_of(st.text(max_size=200), YAML_VALUES.map(lambda v: yaml.safe_dump(v)), st.dictionaries(st.sampled_from(["agent", "tests", "defaults", "tests_from"]), YAML_VALUES).map(yaml.safe_dump)))
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        YAML_VALUES.map(lambda v: yaml.safe_dump(v)),
+        st.dictionaries(st.sampled_from(["agent", "tests", "defaults", "tests_from"]), YAML_VALUES).map(yaml.safe_dump),
+    )
+)
 def test_yaml_loader_gives_a_clear_error_or_a_valid_file(text: str) -> None:
     try:
         load_as_test_file(text)

@@ -13,9 +13,7 @@ import pytest
 
 from pytest_voicetest.voicesim.store import open_store
 
-SCRIPTED = "\n".join(
-    f"  - {{name: t{i}, script: [{{agent: hello {i}}}, {{hangup: true}}], includes: [hello]}}" for i in range(8)
-)
+SCRIPTED = "\n".join(f"  - {{name: t{i}, script: [{{agent: hello {i}}}, {{hangup: true}}], includes: [hello]}}" for i in range(8))
 KILLER = """
 import os, signal
 
@@ -52,8 +50,13 @@ def test_killed_session_keeps_finished_results_in_the_journal(tmp_path: Path) ->
     agent = Path(__file__).parent / "fixtures/platforms/retell/sample_config.json"
     (tmp_path / "test_many.yaml").write_text(f"agent: {agent}\ntests:\n{SCRIPTED}\n")
     (tmp_path / "conftest.py").write_text(KILLER)
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vt-report", "r.json", "--vt-allow-outside-paths"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vt-report", "r.json", "--vt-allow-outside-paths"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == -signal.SIGKILL
     assert not (tmp_path / "r.json").exists()
     journal = [json.loads(line) for line in (tmp_path / "r.json.partial.jsonl").read_text().splitlines()]
@@ -61,32 +64,70 @@ def test_killed_session_keeps_finished_results_in_the_journal(tmp_path: Path) ->
 
 
 HOSTILE = {
-    "malformed.yaml": ("agent: [unclosed\ntests: x\n", "*test_malformed.yaml:2: invalid YAML: did not find expected *(while parsing a flow sequence at line 1)*"),
-    "wrong_types.yaml": ("agent: agents/retell/sample_config.json\ntests:\n  - name: [not, a, string]\n    includes: x\n", "*test_wrong_types.yaml:3: tests[[]0[]].name: Input should be a valid string*"),
+    "malformed.yaml": (
+        "agent: [unclosed\ntests: x\n",
+        "*test_malformed.yaml:2: invalid YAML: did not find expected *(while parsing a flow sequence at line 1)*",
+    ),
+    "wrong_types.yaml": (
+        "agent: agents/retell/sample_config.json\ntests:\n  - name: [not, a, string]\n    includes: x\n",
+        "*test_wrong_types.yaml:3: tests[[]0[]].name: Input should be a valid string*",
+    ),
     "object_tag.yaml": ("agent: !!python/object/new:os.system [echo pwned]\n", "*test_object_tag.yaml:1: *tags that build objects are not allowed*"),
     "deep.yaml": ("agent: x\ntests: " + "[" * 150 + "]" * 150 + "\n", "*test_deep.yaml:2: the document nests deeper than 100 levels*"),
-    "bomb.yaml": ("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "\n".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(7)) + "\n", "*alias bomb*"),
+    "bomb.yaml": (
+        "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "\n".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]" for i in range(7))
+        + "\n",
+        "*alias bomb*",
+    ),
     "binary.yaml": (b"\xff\xfe\x00\x01garbage", "*test_binary.yaml: not UTF-8 text (byte 0) Fix: save the file as UTF-8*"),
-    "transcript_escape.yaml": ("agent: agents/retell/sample_config.json\ntests:\n  - {name: t, transcript: ../../../../etc/passwd, includes: [x]}\n", "*tests[[]0[]].transcript: '../../../../etc/passwd' resolves to *, outside the project*"),
-    "dangling.yaml": ("agent: agents/bad/dangling.json\ntests:\n  - {name: t, includes: [x]}\n", "*dangling.json: node 'a' transitions[[]0[]].target_node_id: transition to unknown node 'nowhere'*(agent of test_dangling.yaml)"),
-    "loop.yaml": ("agent: agents/bad/loop.json\ntests:\n  - {name: t, includes: [x]}\n", "*loop.json: node 'check' transitions: logic nodes check -> recheck -> check form a loop with no spoken turn*"),
-    "regex.yaml": ("agent: agents/retell/sample_config.json\ntests:\n  - {name: t, patterns: ['(?P<x']}\n", "*test_regex.yaml:3: tests[[]0[]].patterns: patterns[[]0[]] is not a valid regex*"),
+    "transcript_escape.yaml": (
+        "agent: agents/retell/sample_config.json\ntests:\n  - {name: t, transcript: ../../../../etc/passwd, includes: [x]}\n",
+        "*tests[[]0[]].transcript: '../../../../etc/passwd' resolves to *, outside the project*",
+    ),
+    "dangling.yaml": (
+        "agent: agents/bad/dangling.json\ntests:\n  - {name: t, includes: [x]}\n",
+        "*dangling.json: node 'a' transitions[[]0[]].target_node_id: transition to unknown node 'nowhere'*(agent of test_dangling.yaml)",
+    ),
+    "loop.yaml": (
+        "agent: agents/bad/loop.json\ntests:\n  - {name: t, includes: [x]}\n",
+        "*loop.json: node 'check' transitions: logic nodes check -> recheck -> check form a loop with no spoken turn*",
+    ),
+    "regex.yaml": (
+        "agent: agents/retell/sample_config.json\ntests:\n  - {name: t, patterns: ['(?P<x']}\n",
+        "*test_regex.yaml:3: tests[[]0[]].patterns: patterns[[]0[]] is not a valid regex*",
+    ),
 }
 
 
 def test_hostile_input_gives_clear_errors_and_the_rest_runs(project: pytest.Pytester) -> None:
     bad = project.path / "agents" / "bad"
     bad.mkdir()
-    (bad / "dangling.json").write_text(json.dumps({"nodes": {"a": {"id": "a", "transitions": [{"target_node_id": "nowhere", "condition": {"type": "always"}}]}}, "entry_node_id": "a"}))
+    (bad / "dangling.json").write_text(
+        json.dumps(
+            {"nodes": {"a": {"id": "a", "transitions": [{"target_node_id": "nowhere", "condition": {"type": "always"}}]}}, "entry_node_id": "a"}
+        )
+    )
     logic = {"type": "equation", "equations": [{"left": "x", "operator": "==", "right": "1"}]}
-    (bad / "loop.json").write_text(json.dumps({
-        "nodes": {
-            "start": {"id": "start", "transitions": [{"target_node_id": "check", "condition": {"type": "llm_prompt", "value": "go"}}]},
-            "check": {"id": "check", "node_type": "logic", "transitions": [{"target_node_id": "start", "condition": logic}, {"target_node_id": "recheck", "condition": {"type": "always"}}]},
-            "recheck": {"id": "recheck", "node_type": "logic", "transitions": [{"target_node_id": "check", "condition": {"type": "always"}}]},
-        },
-        "entry_node_id": "start",
-    }))
+    (bad / "loop.json").write_text(
+        json.dumps(
+            {
+                "nodes": {
+                    "start": {"id": "start", "transitions": [{"target_node_id": "check", "condition": {"type": "llm_prompt", "value": "go"}}]},
+                    "check": {
+                        "id": "check",
+                        "node_type": "logic",
+                        "transitions": [
+                            {"target_node_id": "start", "condition": logic},
+                            {"target_node_id": "recheck", "condition": {"type": "always"}},
+                        ],
+                    },
+                    "recheck": {"id": "recheck", "node_type": "logic", "transitions": [{"target_node_id": "check", "condition": {"type": "always"}}]},
+                },
+                "entry_node_id": "start",
+            }
+        )
+    )
     for name, (body, _) in HOSTILE.items():
         path = project.path / f"test_{name}"
         path.write_bytes(body if isinstance(body, bytes) else body.encode())
@@ -102,13 +143,16 @@ def test_hostile_input_gives_clear_errors_and_the_rest_runs(project: pytest.Pyte
 
 
 def test_catastrophic_regex_is_cut_off_in_a_run(project: pytest.Pytester) -> None:
-    project.makefile(".yaml", test_backtrack="""
+    project.makefile(
+        ".yaml",
+        test_backtrack="""
 agent: agents/retell/sample_config.json
 tests:
   - name: evil pattern
     script: [{agent: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"}]
     patterns: ['(a|aa)+$']
-""")
+""",
+    )
     started = time.perf_counter()
     result = project.runpytest()
     assert time.perf_counter() - started < 30
@@ -128,19 +172,36 @@ def test_no_secret_reaches_any_artifact(project: pytest.Pytester, llm_server, mo
         monkeypatch.setenv(name, value)
     token = SECRETS["RETELL_AUTH_TOKEN"]
     llm_server.responder = default_echo(llm_server.responder, f"my token is {token}")
-    project.makefile(".yaml", test_secrets=f"""
+    project.makefile(
+        ".yaml",
+        test_secrets=f"""
 agent: agents/retell/sample_config.json
 defaults:
   models: {{agent: openai/gpt-4o-mini, simulator: openai/gpt-4o-mini, judge: openai/gpt-4o-mini}}
 tests:
   - name: leaks everywhere
-    user_prompt: "Read out the key {SECRETS['OPENAI_API_KEY']} and the bearer Bearer {token}"
-    dynamic_variables: {{api_key: "{SECRETS['ANTHROPIC_API_KEY']}"}}
+    user_prompt: "Read out the key {SECRETS["OPENAI_API_KEY"]} and the bearer Bearer {token}"
+    dynamic_variables: {{api_key: "{SECRETS["ANTHROPIC_API_KEY"]}"}}
     metrics: [The agent helped]
     includes: ["{token}"]
-""")
-    result = project.runpytest("--vt-record", "--vt-api-base", llm_server.api_base, "--vt-report", "r.json", "--junitxml", "j.xml", "-v",
-                               "-o", "log_level=DEBUG", "-o", "log_file=debug.log", "-o", "log_file_level=DEBUG")
+""",
+    )
+    result = project.runpytest(
+        "--vt-record",
+        "--vt-api-base",
+        llm_server.api_base,
+        "--vt-report",
+        "r.json",
+        "--junitxml",
+        "j.xml",
+        "-v",
+        "-o",
+        "log_level=DEBUG",
+        "-o",
+        "log_file=debug.log",
+        "-o",
+        "log_file_level=DEBUG",
+    )
     outcomes = result.parseoutcomes()
     assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == 1
     assert any(h.endswith(SECRETS["OPENAI_API_KEY"]) for h in llm_server.stats.authorization_seen)  # it was really used

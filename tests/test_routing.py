@@ -63,10 +63,12 @@ def test_argument_matching() -> None:
 
 
 def test_mocks_match_in_order_and_sequences_run_out() -> None:
-    mocker = ToolMocker([
-        ToolMock(tool="slots", when={"day": "mon"}, returns=["9:00"]),
-        ToolMock(tool="slots", sequence=[["10:00"], ["11:00"]]),
-    ])
+    mocker = ToolMocker(
+        [
+            ToolMock(tool="slots", when={"day": "mon"}, returns=["9:00"]),
+            ToolMock(tool="slots", sequence=[["10:00"], ["11:00"]]),
+        ]
+    )
     assert mocker.answer("slots", {"day": "mon"}).result == ["9:00"]
     assert mocker.answer("slots", {"day": "tue"}).result == ["10:00"]
     assert mocker.answer("slots", {"day": "tue"}).result == ["11:00"]

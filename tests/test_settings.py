@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_voicetest.errors import InputError
 from pytest_voicetest.config.settings import Settings, apply_env, dump_settings, load_settings, masked, update_settings, write_settings
+from pytest_voicetest.errors import InputError
 
 
 def test_defaults_without_a_file(tmp_path: Path) -> None:

@@ -41,7 +41,15 @@ def test_sweep_items_thresholds_summary_and_plot(project: pytest.Pytester) -> No
     result = project.runpytest("--vt-report", "r.json", "-p", "no:randomly")
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] + outcomes["failed"] == 3
-    result.stdout.fnmatch_lines(["*voicesim summary*", "clinic pipeline (run *, */.voicetest/voicesim.db):", "72 evaluations", "*best normal_faq: *", "*plot: */out/sweep.png"])
+    result.stdout.fnmatch_lines(
+        [
+            "*voicesim summary*",
+            "clinic pipeline (run *, */.voicetest/voicesim.db):",
+            "72 evaluations",
+            "*best normal_faq: *",
+            "*plot: */out/sweep.png",
+        ]
+    )
     assert (project.path / "out/sweep.png").read_bytes()[:4] == b"\x89PNG"
     [summary] = report(project)["voicesim"].values()
     assert summary["evaluations"] == 72 and summary["name"] == "clinic pipeline"
@@ -49,7 +57,9 @@ def test_sweep_items_thresholds_summary_and_plot(project: pytest.Pytester) -> No
     failing = [s for s, best in summary["best_per_scenario"].items() if best["score"] < 0.95]
     assert outcomes.get("failed", 0) == len(failing)
     if failing:
-        result.stdout.fnmatch_lines([f"*voicesim '{failing[0]}': the best point misses its thresholds*", "*x min_score 0.95: best score * of 24 points, at*"])
+        result.stdout.fnmatch_lines(
+            [f"*voicesim '{failing[0]}': the best point misses its thresholds*", "*x min_score 0.95: best score * of 24 points, at*"]
+        )
 
 
 def test_sweep_resumes_from_the_store(project: pytest.Pytester) -> None:
@@ -76,7 +86,9 @@ def pytest_sessionfinish(session):
 def test_marker_parametrizes_points_times_scenarios(project: pytest.Pytester) -> None:
     project.makepyfile(test_policy=MARKED)
     collected = project.runpytest("--collect-only", "-q")
-    collected.stdout.fnmatch_lines(["test_policy.py::test_policy[[]crisis_at_10-p000[]]", "test_policy.py::test_policy[[]normal_faq-p002[]]", "6 tests collected*"])
+    collected.stdout.fnmatch_lines(
+        ["test_policy.py::test_policy[[]crisis_at_10-p000[]]", "test_policy.py::test_policy[[]normal_faq-p002[]]", "6 tests collected*"]
+    )
     result = project.runpytest("--vt-report", "r.json")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(["*voicesim summary*", "test_policy.py::test_policy (run *", "6 evaluations"])
@@ -85,26 +97,32 @@ def test_marker_parametrizes_points_times_scenarios(project: pytest.Pytester) ->
 
 
 def test_marker_errors(project: pytest.Pytester) -> None:
-    project.makepyfile(test_bad="""
+    project.makepyfile(
+        test_bad="""
 import pytest
 
 @pytest.mark.voicesim(n_points=2, scenarios=["nope"])
 def test_unknown(voicesim_result):
     pass
-""")
-    project.makepyfile(test_missing_fixture="""
+"""
+    )
+    project.makepyfile(
+        test_missing_fixture="""
 import pytest
 
 @pytest.mark.voicesim(n_points=2)
 def test_no_fixture():
     pass
-""")
+"""
+    )
     result = project.runpytest()
     assert result.ret == pytest.ExitCode.INTERRUPTED  # a broken Python test module stops collection, as usual in pytest
-    result.stdout.fnmatch_lines_random([
-        "test_bad.py::test_unknown: @pytest.mark.voicesim: scenarios: unknown scenario 'nope' Fix: use one of: normal_booking*",
-        "test_missing_fixture.py::test_no_fixture: a @pytest.mark.voicesim test must take the voicesim_result fixture",
-    ])
+    result.stdout.fnmatch_lines_random(
+        [
+            "test_bad.py::test_unknown: @pytest.mark.voicesim: scenarios: unknown scenario 'nope' Fix: use one of: normal_booking*",
+            "test_missing_fixture.py::test_no_fixture: a @pytest.mark.voicesim test must take the voicesim_result fixture",
+        ]
+    )
     assert "Traceback" not in result.stdout.str()
 
 
@@ -113,7 +131,10 @@ def test_no_fixture():
     [
         ("n_points: 10\nscenaros: [normal_faq]\n", "*voicesim_bad.yaml:2: scenaros: unknown key 'scenaros' (did you mean 'scenarios'?)*"),
         ("scenarios: [normal_faqq]\n", "*voicesim_bad.yaml:1: scenarios: unknown scenario 'normal_faqq' (did you mean 'normal_faq'?)*"),
-        ("thresholds:\n  max_penalty: {dead_aire: 0.1}\n", "*voicesim_bad.yaml:2: thresholds.max_penalty: unknown penalty type 'dead_aire' (did you mean 'dead_air'?)*"),
+        (
+            "thresholds:\n  max_penalty: {dead_aire: 0.1}\n",
+            "*voicesim_bad.yaml:2: thresholds.max_penalty: unknown penalty type 'dead_aire' (did you mean 'dead_air'?)*",
+        ),
         ("n_points: 0\n", "*voicesim_bad.yaml:1: n_points: Input should be greater than or equal to 1*"),
         ("space: {overrides: {tts_speed: {bins: [1.0]}}}\n", "*dimension 'tts_speed' needs at least 2 bins*"),
     ],

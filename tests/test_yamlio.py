@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pytest_voicetest.errors import InputError
-from pytest_voicetest.yamlio import MAX_DEPTH, load_data_file, line_of, parse_yaml, read_text
+from pytest_voicetest.yamlio import MAX_DEPTH, line_of, load_data_file, parse_yaml, read_text
 
 
 def test_lines_of_keys_and_items() -> None:

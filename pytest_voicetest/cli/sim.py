@@ -66,7 +66,11 @@ def cmd_sim(args: argparse.Namespace) -> int:
             emit(args, result.to_data(), f"{result.scenario}: score {result.score:.3f}; penalties: {penalties}")
         elif action == "sample":
             done = runs.sample(store, args.run, args.n, seed=args.seed, custom=custom, progress=None if args.json else _progress)
-            emit(args, done, f"evaluated {done['evaluated']}, already stored {done['skipped']} ({done['points']} points x {done['scenarios']} scenarios)")
+            emit(
+                args,
+                done,
+                f"evaluated {done['evaluated']}, already stored {done['skipped']} ({done['points']} points x {done['scenarios']} scenarios)",
+            )
         elif action == "show":
             data = runs.show(store, args.run)
             best = data["best"]
@@ -84,9 +88,9 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 data["plot"] = str(plot(Space.from_data(run.space), store.evaluations(args.run), Path(args.plot)))
             emit(args, data, "\n".join(summary_lines(data) + ([f"plot: {data['plot']}"] if args.plot else [])))
         elif action == "points":
-            found = runs.points(store, args.run, scenario=args.scenario, limit=args.limit, order_by=args.order_by)
-            text = "\n".join(f"{e.score:.3f}  {e.scenario:24s} {list(e.point)}" for e in found) or "no evaluations"
-            emit(args, [e.to_data() for e in found], text)
+            evaluations = runs.points(store, args.run, scenario=args.scenario, limit=args.limit, order_by=args.order_by)
+            text = "\n".join(f"{e.score:.3f}  {e.scenario:24s} {list(e.point)}" for e in evaluations) or "no evaluations"
+            emit(args, [e.to_data() for e in evaluations], text)
         elif action == "complete":
             run = runs.complete(store, args.run)
             emit(args, run.to_data(), f"run {run.id} completed at {run.completed_at}")
@@ -101,7 +105,8 @@ def cmd_sim(args: argparse.Namespace) -> int:
         elif action == "adapters":
             entries = runs.adapters_for(store, args.run, _point(args.point), [args.platform] if args.platform else None)
             text = "\n".join(
-                f"{e['platform']:8s} {e['dimension']:30s} {e['value']!s:>6} -> {e['field'] or '-'} = {e['platform_value']}" + (f"  ({e['note']})" if e["note"] else "")
+                f"{e['platform']:8s} {e['dimension']:30s} {e['value']!s:>6} -> {e['field'] or '-'} = {e['platform_value']}"
+                + (f"  ({e['note']})" if e["note"] else "")
                 for e in entries
             )
             emit(args, entries, text)
@@ -110,14 +115,13 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
-
 def add_parser(sub: Any) -> None:
     """The `sim` command and its subcommands."""
     sim = sub.add_parser("sim", help="VoiceSim: sweep voice-pipeline settings over built-in scenarios.")
     sim_sub = sim.add_subparsers(dest="sim_command", required=True, parser_class=Parser)
 
     def sim_command(name: str, help_text: str, run: bool = True) -> argparse.ArgumentParser:
-        cmd = sim_sub.add_parser(name, help=help_text, description=help_text)
+        cmd: argparse.ArgumentParser = sim_sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.add_argument("--store", default=".voicetest/voicesim.db", help="SQLite path or postgresql:// URL")
         cmd.set_defaults(handler=cmd_sim)

@@ -101,8 +101,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from ..api import evaluate_transcript
 
     results = evaluate_transcript(
-        Path(args.transcript), args.metric, judge_model=args.judge_model, threshold=args.threshold,
-        agent=Path(args.agent) if args.agent else None, api_base=args.api_base, project=args.rootdir,
+        Path(args.transcript),
+        args.metric,
+        judge_model=args.judge_model,
+        threshold=args.threshold,
+        agent=Path(args.agent) if args.agent else None,
+        api_base=args.api_base,
+        project=args.rootdir,
     )
     text = "\n".join(f"{'PASS' if m.passed else 'FAIL'} {m.score:.2f} (>= {m.threshold:.2f}) {m.metric}: {m.reasoning or m.error}" for m in results)
     emit(args, [m.model_dump() for m in results], text)

@@ -77,14 +77,18 @@ def resolve_models(
         if chosen_index != default_index and default_index is not None:
             why = "the test's script" if test_pinned else "test_model_precedence"
             resolved.overrides.append(
-                ModelOverride(role=role, requested=candidates[default_index], actual=chosen, reason=f"{why} keeps the test's model over the command line")
+                ModelOverride(
+                    role=role, requested=candidates[default_index], actual=chosen, reason=f"{why} keeps the test's model over the command line"
+                )
             )
         else:
             lower = next((i for i in range(chosen_index + 1, levels) if candidates[i]), None)
             if lower is not None and candidates[lower] != chosen:
                 resolved.overrides.append(
                     ModelOverride(
-                        role=role, requested=candidates[lower], actual=chosen,
+                        role=role,
+                        requested=candidates[lower],
+                        actual=chosen,
                         reason=f"the {SOURCES[chosen_index]} overrides the {SOURCES[lower]} model",
                     )
                 )

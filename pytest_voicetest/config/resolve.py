@@ -31,7 +31,8 @@ DEFAULT_STORE = Path(".voicetest") / "voicesim.db"
 @dataclass(frozen=True)
 class Layer:
     """Option values from one source: `label` names it in errors, `names` maps a field to
-    how the user spelled it there (e.g. `max_turns` -> `--vt-max-turns`). Its `models` sit
+    how the user spelled it there (e.g. `max_turns` -> `--vt-max-turns`; `pattern` spells the
+    rest, unknown keys included). Its `models` sit
     at the command-line level of model precedence, or at the settings level when
     `models_are_settings` (pytest ini keys)."""
 
@@ -40,9 +41,10 @@ class Layer:
     names: Mapping[str, str] = field(default_factory=dict)
     models: Mapping[str, str | None] = field(default_factory=dict)
     models_are_settings: bool = False
+    pattern: str = "{}"
 
     def spelled(self, key: str) -> str:
-        return self.names.get(key, key)
+        return self.names.get(key) or self.pattern.format(key)
 
 
 @dataclass(frozen=True)
@@ -99,26 +101,26 @@ class Config:
 def _merge(layers: Sequence[Layer], base: dict[str, Any]) -> RunOptions:
     values = dict(base)
     origin: dict[str, Layer] = {}
-    for layer in layers:
-        for key, value in layer.values.items():
+    for given in layers:
+        for key, value in given.values.items():
             if value is None:
                 continue
             if key not in RunOptions.model_fields:
                 raise InputError(
-                    f"unknown run option '{layer.spelled(key)}'",
-                    source=layer.label,
-                    field=layer.spelled(key),
+                    f"unknown run option '{given.spelled(key)}'",
+                    source=given.label,
+                    field=given.spelled(key),
                     fix="use one of: " + ", ".join(RunOptions.model_fields),
                 )
             values[key] = value
-            origin[key] = layer
+            origin[key] = given
     try:
         return RunOptions.model_validate(values)
     except ValidationError as exc:
         error = exc.errors()[0]
         key = str(error["loc"][0]) if error["loc"] else ""
         message, fix = describe(error, RunOptions.model_fields)
-        layer = origin.get(key)
+        layer: Layer | None = origin.get(key)
         if layer is None:  # a cross-field rule (record and replay): blame the last layer that set one
             layer = next((origin[k] for k in ("replay", "record") if k in origin), None)
             if layer is not None:

@@ -90,4 +90,6 @@ class Simulator:
             except (json.JSONDecodeError, AttributeError):
                 reason = ""
         text = reply.content.strip()
-        return CallerLine(text=text, hangup=hangup is not None or not text, reason=reason or ("" if text else "empty line"), latency_ms=reply.latency_ms)
+        return CallerLine(
+            text=text, hangup=hangup is not None or not text, reason=reason or ("" if text else "empty line"), latency_ms=reply.latency_ms
+        )

@@ -23,9 +23,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config.models import ResolvedModels
 from ..errors import BudgetExceeded, VoicetestError
 from ..llm.client import LLMClient, LLMReply, LLMRequest, ToolCall
-from ..config.models import ResolvedModels
 from ..models.graph import AgentGraph, AgentNode, ToolDefinition, VariableSpec
 from ..models.results import ToolCallRecord, Turn
 from ..models.testcase import TestCase
@@ -112,7 +112,7 @@ class Conversation:
             await asyncio.wait_for(self._run(), self.setup.call_timeout)
         except CallEnded:
             pass
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             self._end("call_timeout")
         self.record.duration_ms = round(self.clock_ms, 1)
         self.record.turn_count = self.caller_count
@@ -144,7 +144,7 @@ class Conversation:
         self.hops = []
         try:
             await asyncio.wait_for(coroutine, self.setup.turn_timeout)
-        except (asyncio.TimeoutError, TimeoutError):
+        except TimeoutError:
             self._finish("turn_timeout")
 
     async def _opening(self) -> None:
@@ -237,9 +237,7 @@ class Conversation:
                         target = self._take(node, edge)
                         self._tool_result(call, f"Moving to {edge.target}.")
                     else:
-                        self.record.violations.append(
-                            f"at node '{node.id}' the agent chose a second edge ({call.name}) in one reply; ignored"
-                        )
+                        self.record.violations.append(f"at node '{node.id}' the agent chose a second edge ({call.name}) in one reply; ignored")
                         self._tool_result(call, "Ignored: only one route per reply.")
                 elif call.name in by_name:
                     tool = by_name[call.name]
@@ -363,8 +361,7 @@ class Conversation:
 
     async def _extract(self, node: AgentNode, specs: list[VariableSpec]) -> None:
         properties = {
-            spec.name: {"type": "string", "description": spec.description or spec.name}
-            | ({"enum": spec.choices} if spec.choices else {})
+            spec.name: {"type": "string", "description": spec.description or spec.name} | ({"enum": spec.choices} if spec.choices else {})
             for spec in specs
         }
         tool = {
@@ -379,7 +376,10 @@ class Conversation:
         reply = await self._ask(
             "extract",
             [
-                {"role": "system", "content": "Extract the requested variables from this phone call transcript and call record_variables. Leave out values that were not stated."},
+                {
+                    "role": "system",
+                    "content": "Extract the requested variables from this phone call transcript and call record_variables. Leave out values that were not stated.",
+                },
                 {"role": "user", "content": transcript or "(nothing has been said yet)"},
             ],
             [tool],
@@ -454,8 +454,7 @@ class Conversation:
         message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
         if reply.tool_calls:
             message["tool_calls"] = [
-                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments or "{}"}}
-                for c in reply.tool_calls
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments or "{}"}} for c in reply.tool_calls
             ]
         self.history.append(message)
 

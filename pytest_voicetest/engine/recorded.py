@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .conversation import CallRecord
 from ..errors import InputError
 from ..models.results import ToolCallRecord, Turn
 from ..models.testcase import END_REASONS
 from ..yamlio import load_data_file
+from .conversation import CallRecord
 
 RETELL_END_REASONS = {
     "user_hangup": "user_ended",
@@ -63,14 +63,15 @@ def parse_turns(items: Any, source: Path | str, end_reason: Any = None) -> CallR
     for index, item in enumerate(items):
         if not isinstance(item, dict) or "role" not in item:
             raise InputError(
-                "each turn needs a role and content", source=source, line=getattr(items, "lines", [None] * (index + 1))[index], field=f"[{index}]",
+                "each turn needs a role and content",
+                source=source,
+                line=getattr(items, "lines", [None] * (index + 1))[index],
+                field=f"[{index}]",
                 fix="write {role: agent, content: ...}",
             )
         role = _ROLES.get(str(item["role"]).lower())
         if role is None:
-            raise InputError(
-                f"unknown role '{item['role']}'", source=source, field=f"[{index}].role", fix="use agent, assistant, user or tool"
-            )
+            raise InputError(f"unknown role '{item['role']}'", source=source, field=f"[{index}].role", fix="use agent, assistant, user or tool")
         content = str(item.get("content") or item.get("result") or "")
         metadata = {"node_id": str(item["node_id"])} if item.get("node_id") else {}
         record.transcript.append(Turn(role=role, content=content, timestamp=float(item.get("timestamp") or 0.0), metadata=metadata))  # type: ignore[arg-type]
@@ -103,7 +104,9 @@ def _retell(call: dict[str, Any], source: Path) -> CallRecord:
                 arguments = json.loads(entry.get("arguments") or "{}")
             except json.JSONDecodeError:
                 arguments = {}
-            record.tools_called.append(ToolCallRecord(name=str(entry.get("name")), arguments=arguments if isinstance(arguments, dict) else {}, node_id=node))
+            record.tools_called.append(
+                ToolCallRecord(name=str(entry.get("name")), arguments=arguments if isinstance(arguments, dict) else {}, node_id=node)
+            )
             continue
         if role == "tool_call_result":
             if record.tools_called:

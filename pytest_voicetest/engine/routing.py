@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from ..models.graph import AgentGraph, AgentNode, Condition, Equation
 from .templating import VARIABLE, render
@@ -112,7 +112,7 @@ def offered_edges(graph: AgentGraph, node: AgentNode, return_to: str | None) -> 
     return edges
 
 
-def route_tool(edge: Edge) -> dict:
+def route_tool(edge: Edge) -> dict[str, Any]:
     """The OpenAI function definition offering one edge."""
     return {
         "type": "function",
@@ -124,9 +124,7 @@ def route_tool(edge: Edge) -> dict:
     }
 
 
-def deterministic_target(
-    node: AgentNode, variables: dict[str, str], kinds: frozenset[str] = frozenset({"equation", "always"})
-) -> str | None:
+def deterministic_target(node: AgentNode, variables: dict[str, str], kinds: frozenset[str] = frozenset({"equation", "always"})) -> str | None:
     """The first edge of one of `kinds` (equation, always) that holds, in order."""
     for transition in node.transitions:
         if transition.condition.type in kinds and holds(transition.condition, variables):

@@ -33,7 +33,7 @@ def _equal(expected: Any, actual: Any) -> bool:
     if isinstance(expected, bool) or isinstance(actual, bool):
         return str(expected).lower() == str(actual).lower()
     try:
-        return float(expected) == float(actual)  # type: ignore[arg-type]
+        return float(expected) == float(actual)
     except (TypeError, ValueError):
         return str(expected).strip().casefold() == str(actual).strip().casefold()
 

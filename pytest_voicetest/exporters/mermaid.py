@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -74,7 +75,7 @@ def to_mermaid(graph: AgentGraph, path: Sequence[str] = ()) -> str:
         visited = [node_id for node_id in dict.fromkeys(path) if node_id in graph.nodes]
         if visited:
             lines.append("    class " + ",".join(_id(n) for n in visited) + " visited")
-        steps = {("__start__", path[0])} | set(zip(path, path[1:]))
+        steps = {("__start__", path[0])} | set(itertools.pairwise(path))
         highlighted = [str(i) for i, edge in enumerate(edges) if edge in steps]
         if highlighted:
             lines.append(f"    linkStyle {','.join(highlighted)} stroke:#28a745,stroke-width:3px")

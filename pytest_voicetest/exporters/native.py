@@ -22,4 +22,5 @@ def to_json(graph: AgentGraph) -> str:
 def to_yaml(graph: AgentGraph) -> str:
     import yaml
 
-    return yaml.safe_dump(to_native(graph), sort_keys=False, allow_unicode=True, width=100)
+    text: str = yaml.safe_dump(to_native(graph), sort_keys=False, allow_unicode=True, width=100)
+    return text

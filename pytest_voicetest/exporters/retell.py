@@ -33,10 +33,7 @@ def to_retell_llm(graph: AgentGraph) -> dict[str, Any]:
         {
             "name": node.id,
             "state_prompt": node.state_prompt,
-            "edges": [
-                {"destination_state_name": t.target_node_id, "description": condition_label(t.condition)}
-                for t in node.transitions
-            ],
+            "edges": [{"destination_state_name": t.target_node_id, "description": condition_label(t.condition)} for t in node.transitions],
             "tools": [_tool(t) for t in node.tools],
         }
         for node in graph.nodes.values()

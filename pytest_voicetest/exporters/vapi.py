@@ -48,16 +48,13 @@ def to_vapi(graph: AgentGraph) -> dict[str, Any]:
     """An assistant for a single node, else a squad whose edges are handoff tools."""
     if len(graph.nodes) == 1:
         node = graph.nodes[graph.entry_node_id]
-        assistant = {"name": str(node.metadata.get("name") or node.id), "model": _model(graph, node, _prompt(graph, node), [])}
-        _first_message(graph, assistant)
-        return assistant
+        single: dict[str, Any] = {"name": str(node.metadata.get("name") or node.id), "model": _model(graph, node, _prompt(graph, node), [])}
+        _first_message(graph, single)
+        return single
     ordered = [graph.nodes[graph.entry_node_id]] + [n for n in graph.nodes.values() if n.id != graph.entry_node_id]
     members = []
     for node in ordered:
-        handoff = [
-            {"type": "assistant", "assistantName": t.target_node_id, "description": condition_label(t.condition)}
-            for t in node.transitions
-        ]
+        handoff = [{"type": "assistant", "assistantName": t.target_node_id, "description": condition_label(t.condition)} for t in node.transitions]
         extra = [{"type": "handoff", "destinations": handoff}] if handoff else []
         assistant: dict[str, Any] = {"name": node.id, "model": _model(graph, node, _prompt(graph, node), extra)}
         if node.id == graph.entry_node_id:

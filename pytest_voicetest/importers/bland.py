@@ -21,8 +21,16 @@ NODE_TYPES = {
     "Custom Code": "function",
 }
 _SINGLE_PROMPT_KEYS = (
-    "first_sentence", "voice", "voice_id", "transfer_list", "transfer_phone_number",
-    "interruption_threshold", "max_duration", "dynamic_data", "phone_number", "pathway_id",
+    "first_sentence",
+    "voice",
+    "voice_id",
+    "transfer_list",
+    "transfer_phone_number",
+    "interruption_threshold",
+    "max_duration",
+    "dynamic_data",
+    "phone_number",
+    "pathway_id",
 )
 
 
@@ -40,11 +48,7 @@ def detect(data: Any) -> bool:
         return all(isinstance(n, dict) and isinstance(n.get("data"), dict) for n in nodes) and all(
             isinstance(e, dict) and "source" in e and "target" in e for e in edges
         )
-    return (
-        isinstance(data.get("prompt"), str)
-        and any(key in data for key in _SINGLE_PROMPT_KEYS)
-        and not isinstance(data.get("model"), dict)
-    )
+    return isinstance(data.get("prompt"), str) and any(key in data for key in _SINGLE_PROMPT_KEYS) and not isinstance(data.get("model"), dict)
 
 
 def _tool(raw: dict[str, Any]) -> dict[str, Any]:
@@ -106,9 +110,7 @@ def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
             "tools": [_webhook_tool(node_id, info)] if node_type == "function" else [],
             "transitions": [],
             "variables_to_extract": _extract_vars(info.get("extractVars")),
-            "global_node_setting": {"condition": text(info.get("globalLabel"))}
-            if info.get("isGlobal")
-            else None,
+            "global_node_setting": {"condition": text(info.get("globalLabel"))} if info.get("isGlobal") else None,
             "metadata": metadata,
         }
     for index, edge in enumerate(require_list(pathway.get("edges"), source, "edges")):
@@ -128,7 +130,7 @@ def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
                 "description": text(edge.get("id")),
             }
         )
-    graph = {
+    graph: dict[str, Any] = {
         "nodes": nodes,
         "entry_node_id": entry or (text(raw_nodes[0].get("id")) if raw_nodes else ""),
         "source_type": "bland",
@@ -148,9 +150,7 @@ def _load_single_prompt(data: dict[str, Any], source: str | Path | None) -> Agen
                 "name": "transfer_call",
                 "description": "Transfer the caller to a human.",
                 "type": "transfer_call",
-                "metadata": {
-                    k: data[k] for k in ("transfer_phone_number", "transfer_list") if k in data
-                },
+                "metadata": {k: data[k] for k in ("transfer_phone_number", "transfer_list") if k in data},
             }
         )
     request_data = data.get("request_data") or {}

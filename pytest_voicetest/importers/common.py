@@ -28,9 +28,7 @@ def require_list(data: Any, source: str | Path | None, field: str) -> list[Any]:
     if data is None:
         return []
     if not isinstance(data, list):
-        raise InputError(
-            f"expected a list, got {type(data).__name__}", source=source, field=field
-        )
+        raise InputError(f"expected a list, got {type(data).__name__}", source=source, field=field)
     return data
 
 

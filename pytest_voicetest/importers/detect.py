@@ -61,7 +61,8 @@ def get_format(name: str) -> Format:
 
 def _payload_kind(filename: str | None) -> Payload:
     suffix = Path(filename or "").suffix.lower()
-    return {".py": "text", ".xlsx": "bytes", ".xlsm": "bytes"}.get(suffix, "data")
+    kinds: dict[str, Payload] = {".py": "text", ".xlsx": "bytes", ".xlsm": "bytes"}
+    return kinds.get(suffix, "data")
 
 
 def _decode(raw: bytes, kind: Payload, filename: str | None) -> Any:

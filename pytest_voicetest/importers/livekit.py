@@ -155,8 +155,8 @@ def _is_context(arg: ast.arg) -> bool:
 
 def _parameters(func: ast.AsyncFunctionDef | ast.FunctionDef, docstring: str) -> dict[str, Any]:
     positional = func.args.args
-    defaults = {a.arg for a in positional[len(positional) - len(func.args.defaults):]}
-    defaults |= {a.arg for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults) if d is not None}
+    defaults = {a.arg for a in positional[len(positional) - len(func.args.defaults) :]}
+    defaults |= {a.arg for a, d in zip(func.args.kwonlyargs, func.args.kw_defaults, strict=True) if d is not None}
     docs = _arg_docs(docstring)
     properties: dict[str, Any] = {}
     required: list[str] = []
@@ -202,29 +202,21 @@ def _tool(func: ast.AsyncFunctionDef | ast.FunctionDef, decorator: ast.expr) -> 
 
 
 def _calls(tree: ast.AST, method: str) -> list[ast.Call]:
-    return [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method
-    ]
+    return [node for node in ast.walk(tree) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == method]
 
 
 def _node_id(class_name: str) -> str:
-    return class_name[len("Agent_"):] if class_name.startswith("Agent_") and len(class_name) > 6 else class_name
+    return class_name[len("Agent_") :] if class_name.startswith("Agent_") and len(class_name) > 6 else class_name
 
 
 def load(source_text: str, source: str | Path | None = None) -> AgentGraph:
     try:
         tree = ast.parse(source_text, filename=str(source or "<agent>"))
     except SyntaxError as exc:
-        raise InputError(
-            f"Python syntax error: {exc.msg}", source=source, line=exc.lineno, fix="fix the agent code"
-        ) from None
+        raise InputError(f"Python syntax error: {exc.msg}", source=source, line=exc.lineno, fix="fix the agent code") from None
     module = _Module(tree)
     if not module.classes:
-        raise InputError(
-            "no LiveKit Agent subclass found", source=source, fix="define `class MyAgent(Agent)` in this file"
-        )
+        raise InputError("no LiveKit Agent subclass found", source=source, fix="define `class MyAgent(Agent)` in this file")
     nodes: dict[str, Any] = {}
     for class_name, cls in module.classes.items():
         instructions = ""
@@ -301,14 +293,14 @@ def _session_settings(module: _Module) -> tuple[str | None, str | None, str | No
         func = module.functions.get(name)
         for say in _calls(func, "say") if func else []:
             greeting = greeting or (module.string(say.args[0]) if say.args else None)
-    model = None
+    model: str | None = None
     for call in (c for c in ast.walk(module.tree) if isinstance(c, ast.Call) and _dotted_tail(c.func) == "AgentSession"):
         llm = _keyword(call, "llm")
         if isinstance(llm, ast.Call):
-            name = module.string(_keyword(llm, "model"))
+            model_name = module.string(_keyword(llm, "model"))
             provider = ast.unparse(llm.func).split(".")[0]
-            if name:
-                model = name if "/" in name else f"{provider}/{name}"
+            if model_name:
+                model = model_name if "/" in model_name else f"{provider}/{model_name}"
         elif llm is not None:
             model = module.string(llm)
     return entry, greeting, model

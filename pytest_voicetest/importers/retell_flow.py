@@ -20,8 +20,16 @@ NODE_TYPES = {
 }
 LOGICAL = {"&&": "and", "and": "and", "||": "or", "or": "or"}
 _NODE_KEYS = {
-    "id", "type", "name", "instruction", "edges", "else_edge",
-    "global_node_setting", "variables", "tool_id", "tool_ids",
+    "id",
+    "type",
+    "name",
+    "instruction",
+    "edges",
+    "else_edge",
+    "global_node_setting",
+    "variables",
+    "tool_id",
+    "tool_ids",
 }
 
 
@@ -138,10 +146,7 @@ def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
             ],
             "global_node_setting": {
                 "condition": text(setting.get("condition")),
-                "go_back_conditions": [
-                    text((g.get("transition_condition") or {}).get("prompt"))
-                    for g in setting.get("go_back_conditions") or []
-                ],
+                "go_back_conditions": [text((g.get("transition_condition") or {}).get("prompt")) for g in setting.get("go_back_conditions") or []],
             }
             if isinstance(setting, dict)
             else None,
@@ -161,9 +166,7 @@ def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
         "default_model": (flow.get("model_choice") or {}).get("model"),
         "begin_message": flow.get("begin_message") or data.get("begin_message"),
         "start_speaker": flow.get("start_speaker"),
-        "default_dynamic_variables": {
-            str(k): str(v) for k, v in (flow.get("default_dynamic_variables") or {}).items()
-        },
+        "default_dynamic_variables": {str(k): str(v) for k, v in (flow.get("default_dynamic_variables") or {}).items()},
         "tools": [t for t in tools if t["metadata"].get("tool_id") not in used_tool_ids],
     }
     return graph_from_data(graph, source)

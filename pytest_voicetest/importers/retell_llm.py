@@ -23,9 +23,7 @@ def detect(data: Any) -> bool:
     llm = unwrap(data)
     if isinstance(llm.get("states"), list):
         return True
-    return "general_prompt" in llm and any(
-        key in llm for key in ("llm_id", "begin_message", "general_tools", "starting_state")
-    )
+    return "general_prompt" in llm and any(key in llm for key in ("llm_id", "begin_message", "general_tools", "starting_state"))
 
 
 def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
@@ -71,9 +69,7 @@ def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
         "default_model": llm.get("model"),
         "begin_message": begin_message or None,
         "start_speaker": start_speaker,
-        "default_dynamic_variables": {
-            str(k): str(v) for k, v in (llm.get("default_dynamic_variables") or {}).items()
-        },
+        "default_dynamic_variables": {str(k): str(v) for k, v in (llm.get("default_dynamic_variables") or {}).items()},
         "tools": [tool(t) for t in require_list(llm.get("general_tools"), source, "general_tools")],
     }
     return graph_from_data(graph, source)

@@ -28,9 +28,7 @@ def _webhook(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": text(raw.get("name")),
         "description": text(raw.get("description")),
-        "parameters": object_schema(
-            raw.get("path_parameters"), raw.get("query_parameters"), raw.get("body_parameters")
-        ),
+        "parameters": object_schema(raw.get("path_parameters"), raw.get("query_parameters"), raw.get("body_parameters")),
         "type": "custom",
         "url": raw.get("url"),
         "metadata": {"method": raw.get("method", "POST")},
@@ -48,9 +46,7 @@ def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
         if kind == "webhook":
             tools.append(_webhook(body))
         elif kind == "hangup":
-            tools.append(
-                {"name": "hangup", "description": text(body.get("description")) or "End the call", "type": "end_call"}
-            )
+            tools.append({"name": "hangup", "description": text(body.get("description")) or "End the call", "type": "end_call"})
         elif kind == "transfer":
             targets = body.get("targets") or []
             names = ", ".join(text(t.get("name")) for t in targets)

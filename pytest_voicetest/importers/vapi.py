@@ -18,25 +18,17 @@ _ASSISTANT_META = ("id", "name", "voice", "transcriber", "silenceTimeoutSeconds"
 
 
 def detect_assistant(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and "members" not in data
-        and (isinstance(data.get("model"), dict) or "firstMessage" in data)
-    )
+    return isinstance(data, dict) and "members" not in data and (isinstance(data.get("model"), dict) or "firstMessage" in data)
 
 
 def detect_squad(data: Any) -> bool:
     members = data.get("members") if isinstance(data, dict) else None
-    return isinstance(members, list) and all(
-        isinstance(m, dict) and ("assistant" in m or "assistantId" in m) for m in members
-    )
+    return isinstance(members, list) and all(isinstance(m, dict) and ("assistant" in m or "assistantId" in m) for m in members)
 
 
 def _system_prompt(assistant: dict[str, Any]) -> str:
     model = assistant.get("model") or {}
-    return "\n\n".join(
-        text(m.get("content")) for m in model.get("messages") or [] if m.get("role") == "system"
-    )
+    return "\n\n".join(text(m.get("content")) for m in model.get("messages") or [] if m.get("role") == "system")
 
 
 def _model_name(assistant: dict[str, Any]) -> str | None:

@@ -40,8 +40,7 @@ def _rows(sheet: Any) -> list[dict[str, Any]]:
         return []
     headers = [str(h).strip().lower() if h is not None else "" for h in rows[0]]
     return [
-        {headers[i]: cell for i, cell in enumerate(row) if i < len(headers) and headers[i]}
-        | {"__row__": number}
+        {headers[i]: cell for i, cell in enumerate(row) if i < len(headers) and headers[i]} | {"__row__": number}
         for number, row in enumerate(rows[1:], start=2)
         if any(cell is not None and str(cell).strip() for cell in row)
     ]
@@ -94,9 +93,7 @@ def load(payload: bytes, source: str | Path | None = None) -> AgentGraph:
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise InputError(f"cannot read the workbook: {exc}", source=source, fix="save it as .xlsx") from None
     if "survey" not in workbook.sheetnames:
-        raise InputError(
-            "the workbook has no 'survey' sheet", source=source, fix="an XLSForm needs survey, choices, settings sheets"
-        )
+        raise InputError("the workbook has no 'survey' sheet", source=source, fix="an XLSForm needs survey, choices, settings sheets")
     survey = _rows(workbook["survey"])
     choices: dict[str, list[tuple[str, str]]] = {}
     if "choices" in workbook.sheetnames:
@@ -113,16 +110,14 @@ def load(payload: bytes, source: str | Path | None = None) -> AgentGraph:
     for index, question in enumerate(questions):
         name = question["name"]
         answer_id = f"{name}__answer"
-        routes = _routes(questions[index + 1:])
+        routes = _routes(questions[index + 1 :])
         if question["type"] == "note":
             nodes[name] = {"id": name, "state_prompt": question["prompt"], "transitions": routes, "metadata": question["meta"]}
             continue
         nodes[name] = {
             "id": name,
             "state_prompt": question["prompt"],
-            "transitions": [
-                {"target_node_id": answer_id, "condition": {"type": "llm_prompt", "value": "The caller answered the question"}}
-            ],
+            "transitions": [{"target_node_id": answer_id, "condition": {"type": "llm_prompt", "value": "The caller answered the question"}}],
             "metadata": question["meta"],
         }
         nodes[answer_id] = {

@@ -8,6 +8,7 @@ the edge conditions; its findings are listed as violations.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from ..exporters.mermaid import condition_label
@@ -27,7 +28,7 @@ failed to move when a condition was clearly met. Reply with JSON only:
 def structural_violations(graph: AgentGraph, path: list[str]) -> list[str]:
     violations = []
     global_ids = {n.id for n in graph.global_nodes()}
-    for origin, target in zip(path, path[1:]):
+    for origin, target in itertools.pairwise(path):
         if origin not in graph.nodes or target not in graph.nodes:
             missing = origin if origin not in graph.nodes else target
             violations.append(f"flow judge: node '{missing}' is not in the agent graph")

@@ -69,13 +69,21 @@ async def judge_metric(
     llm: LLMClient, model: str, criterion: str, threshold: float, transcript: str, context: dict[str, Any], repeat_index: int = 0
 ) -> MetricResult:
     verdict, raw = await ask_judge(
-        llm, "judge", model, JUDGE_SYSTEM, f"Criterion: {criterion}\n\nTranscript:\n{transcript}",
-        context | {"criterion": criterion, "repeat": repeat_index}, repeat_index,
+        llm,
+        "judge",
+        model,
+        JUDGE_SYSTEM,
+        f"Criterion: {criterion}\n\nTranscript:\n{transcript}",
+        context | {"criterion": criterion, "repeat": repeat_index},
+        repeat_index,
     )
     score = _number(verdict.get("score"), None)
     if score is None:
         return MetricResult(
-            metric=criterion, passed=False, score=0.0, threshold=threshold,
+            metric=criterion,
+            passed=False,
+            score=0.0,
+            threshold=threshold,
             error=f"the judge's reply had no score: {raw[:120]!r}",
         )
     return MetricResult(
@@ -93,6 +101,4 @@ async def judge_metrics(
 ) -> list[MetricResult]:
     """All metrics judged concurrently, in the order given."""
     text = transcript_text(turns)
-    return list(
-        await asyncio.gather(*(judge_metric(llm, model, c, t, text, context, repeat_index) for c, t in metrics))
-    )
+    return list(await asyncio.gather(*(judge_metric(llm, model, c, t, text, context, repeat_index) for c, t in metrics)))

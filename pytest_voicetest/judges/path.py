@@ -53,7 +53,10 @@ def check_path(
     if expect.end_reason is not None:
         results.append(
             CheckResult(
-                kind="expect", name=f"end_reason {expect.end_reason}", passed=end_reason in expect.end_reason, evidence=f"call ended with {end_reason}"
+                kind="expect",
+                name=f"end_reason {expect.end_reason}",
+                passed=end_reason in expect.end_reason,
+                evidence=f"call ended with {end_reason}",
             )
         )
     called = ", ".join(f"{c.name}({json.dumps(c.arguments, sort_keys=True)})" for c in tools_called) or "no tools"
@@ -71,7 +74,9 @@ def check_path(
         results.append(CheckResult(kind="expect", name=f"variables.{name} == {value!r}", passed=ok, evidence=f"{name} = {actual!r}"))
     if expect.max_turns is not None:
         results.append(
-            CheckResult(kind="expect", name=f"max_turns {expect.max_turns}", passed=turn_count <= expect.max_turns, evidence=f"{turn_count} caller turns")
+            CheckResult(
+                kind="expect", name=f"max_turns {expect.max_turns}", passed=turn_count <= expect.max_turns, evidence=f"{turn_count} caller turns"
+            )
         )
     if expect.max_latency_ms is not None:
         results.append(_latency(expect.max_latency_ms, latencies_ms))

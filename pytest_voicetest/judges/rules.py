@@ -22,9 +22,7 @@ def _snippet(text: str, start: int, length: int) -> str:
     return ("…" if left else "") + text[left:right].replace("\n", " ") + ("…" if right < len(text) else "")
 
 
-def check_rules(
-    turns: list[Turn], includes: list[str], excludes: list[str], patterns: list[str], rules_on: str = "agent"
-) -> list[CheckResult]:
+def check_rules(turns: list[Turn], includes: list[str], excludes: list[str], patterns: list[str], rules_on: str = "agent") -> list[CheckResult]:
     roles = _ROLES[rules_on]
     selected = [(i, t.content) for i, t in enumerate(turns) if t.role in roles]
     where = f"{rules_on} turns" if rules_on != "all" else "turns"
@@ -46,7 +44,7 @@ def check_rules(
         evidence = "absent"
         if found:
             i, text = found[0]
-            evidence = f"turn {i}: \"{_snippet(text, text.casefold().find(needle), len(needle))}\""
+            evidence = f'turn {i}: "{_snippet(text, text.casefold().find(needle), len(needle))}"'
         results.append(CheckResult(kind="excludes", name=phrase, passed=not found, evidence=evidence))
     for pattern in patterns:
         results.append(_pattern(pattern, selected, where))
@@ -70,6 +68,6 @@ def _pattern(pattern: str, selected: list[tuple[int, str]], where: str) -> Check
             )
         if match:
             return CheckResult(
-                kind="pattern", name=pattern, passed=True, evidence=f"turn {index}: \"{_snippet(text, match.start(), len(match.group(0)))}\""
+                kind="pattern", name=pattern, passed=True, evidence=f'turn {index}: "{_snippet(text, match.start(), len(match.group(0)))}"'
             )
     return CheckResult(kind="pattern", name=pattern, passed=False, evidence=f"no match in any of {len(selected)} {where}")

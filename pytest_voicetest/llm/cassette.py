@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CassetteMiss, InputError
-from ..yamlio import load_data_file
 from ..redact import redact_data
+from ..yamlio import load_data_file
 from .client import LLMReply, LLMRequest
 
 VERSION = 1

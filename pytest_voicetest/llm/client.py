@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import BudgetExceeded, LLMError
 from ..models.results import Usage
@@ -34,8 +34,15 @@ _AUTH_TEXT = re.compile(
     re.IGNORECASE,
 )
 RETRYABLE_NAMES = {
-    "RateLimitError", "InternalServerError", "ServiceUnavailableError", "BadGatewayError",
-    "APIConnectionError", "Timeout", "APITimeoutError", "APIResponseValidationError", "JSONDecodeError",
+    "RateLimitError",
+    "InternalServerError",
+    "ServiceUnavailableError",
+    "BadGatewayError",
+    "APIConnectionError",
+    "Timeout",
+    "APITimeoutError",
+    "APIResponseValidationError",
+    "JSONDecodeError",
 }
 
 
@@ -71,8 +78,13 @@ async def warm_up(litellm: Any) -> None:
     _warm = True
     try:
         await litellm.acompletion(
-            model="openai/warm-up", messages=[{"role": "user", "content": "."}],
-            api_base="http://127.0.0.1:9/v1", api_key="warm-up", max_retries=0, num_retries=0, timeout=5,
+            model="openai/warm-up",
+            messages=[{"role": "user", "content": "."}],
+            api_base="http://127.0.0.1:9/v1",
+            api_key="warm-up",
+            max_retries=0,
+            num_retries=0,
+            timeout=5,
         )
     except Exception:  # expected: connection refused
         return
@@ -165,6 +177,17 @@ class ClientOptions:
     api_base: str | None = None
 
 
+class Recorder(Protocol):
+    """What the client needs of a cassette (see `cassette.Cassette`)."""
+
+    @property
+    def replaying(self) -> bool: ...
+
+    def replay(self, request: LLMRequest) -> LLMReply: ...
+
+    def record(self, request: LLMRequest, reply: LLMReply) -> None: ...
+
+
 class Gate:
     """Checked before every model call; raises BudgetExceeded to stop spending."""
 
@@ -212,7 +235,7 @@ class LLMClient:
     def __init__(
         self,
         options: ClientOptions | None = None,
-        cassette: Any = None,
+        cassette: Recorder | None = None,
         gate: Gate | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,

@@ -22,13 +22,14 @@ from typing import Any
 
 from ..errors import ScriptError
 
+
 def _caller_steps(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [t for t in turns if t.get("user") is not None or t.get("hangup")]
 
 
 def agent_responses(turns: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
     """(caller lines before, step, response) for every agent response the script holds."""
-    responses = []
+    responses: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
     callers = 0
     for step in turns:
         if step.get("user") is not None or step.get("hangup"):
@@ -58,8 +59,7 @@ def _agent(context: dict[str, Any]) -> dict[str, Any]:
     index, callers, node = context["index"], context.get("caller_turns", 0), context.get("node")
     if index >= len(responses):
         raise ScriptError(
-            f"the script has no agent response #{index + 1} (asked at node '{node}' after caller line {callers}); "
-            "add an agent step there"
+            f"the script has no agent response #{index + 1} (asked at node '{node}' after caller line {callers}); add an agent step there"
         )
     expected_callers, step, response = responses[index]
     if expected_callers != callers:

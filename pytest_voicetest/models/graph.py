@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..errors import InputError, did_you_mean
 from ..yamlio import format_loc
 
 NodeType = Literal["conversation", "logic", "extract", "function", "transfer", "end"]
 ConditionType = Literal["llm_prompt", "equation", "tool_call", "always"]
-Operator = Literal[
-    "==", "!=", ">", ">=", "<", "<=", "contains", "not_contains", "exists", "not_exist"
-]
+Operator = Literal["==", "!=", ">", ">=", "<", "<=", "contains", "not_contains", "exists", "not_exist"]
 OPERATORS: tuple[str, ...] = Operator.__args__  # type: ignore[attr-defined]
 END_CALL_TOOL_TYPES = frozenset({"end_call", "hangup"})
 TRANSFER_TOOL_TYPES = frozenset({"transfer_call", "transfer"})
@@ -180,7 +179,7 @@ def _node_field(loc: tuple[Any, ...]) -> str:
     return format_loc(loc)
 
 
-def _describe_ir_error(error: dict[str, Any]) -> str:
+def _describe_ir_error(error: ErrorDetails) -> str:
     if error["type"] == "literal_error" and error["loc"][-1] == "operator":
         return f"unknown operator {error['input']!r}"
     if error["type"] == "extra_forbidden":
@@ -190,7 +189,7 @@ def _describe_ir_error(error: dict[str, Any]) -> str:
     return str(error["msg"])
 
 
-def _ir_fix(error: dict[str, Any]) -> str | None:
+def _ir_fix(error: ErrorDetails) -> str | None:
     if error["type"] == "literal_error" and error["loc"][-1] == "operator":
         return "use one of " + " ".join(OPERATORS)
     if error["type"] == "literal_error":
@@ -271,7 +270,7 @@ def _logic_loop(graph: AgentGraph) -> list[str] | None:
             if target not in logic:
                 continue
             if state.get(target) == 1:
-                return stack[stack.index(target):] + [target]
+                return stack[stack.index(target) :] + [target]
             if target not in state:
                 found = visit(target)
                 if found:

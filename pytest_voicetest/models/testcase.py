@@ -322,11 +322,15 @@ def parse_test_file(data: Any, source: Path | str) -> TestFile:
             line=getattr(data, "line", 1),
             fix="start the file with `agent:` and `tests:` keys",
         )
-    parsed = validate(TestFile, data, source=source)
+    parsed: TestFile = validate(TestFile, data, source=source)
     for key in parsed.defaults:
         if key not in DEFAULT_KEYS:
             raise _unknown_key(
-                key, DEFAULT_KEYS, source, line_of(data, ("defaults", key)), f"defaults.{key}",
+                key,
+                DEFAULT_KEYS,
+                source,
+                line_of(data, ("defaults", key)),
+                f"defaults.{key}",
                 "defaults take any test key except name, transcript and script",
             )
     return parsed
@@ -360,5 +364,3 @@ def parse_test(
         if error.line is None:
             error.line = line_of(root, prefix)
         raise InputError(error.message, source=source, line=error.line, field=error.field, fix=error.fix) from None
-
-

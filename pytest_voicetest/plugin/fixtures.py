@@ -39,9 +39,7 @@ def voicetest_agent(request: pytest.FixtureRequest) -> Any:
     marker = request.node.get_closest_marker("voicetest")
     agent = marker.kwargs.get("agent") if marker else None
     if not agent:
-        raise pytest.UsageError(
-            f"{request.node.nodeid}: the voicetest_agent fixture needs @pytest.mark.voicetest(agent='path/to/agent.json')"
-        )
+        raise pytest.UsageError(f"{request.node.nodeid}: the voicetest_agent fixture needs @pytest.mark.voicetest(agent='path/to/agent.json')")
     path = (Path(request.node.path).parent / agent).resolve()
     try:
         return load_agent_file(path, marker.kwargs.get("agent_format", "auto"))

@@ -44,7 +44,8 @@ def pytest_mark(mark: Mark, config: pytest.Config) -> pytest.MarkDecorator:
             config.addinivalue_line("markers", f"{mark.name}: declared in a voicetest YAML file")
     decorator = getattr(pytest.mark, mark.name)
     given = {key: value for key, value in (("reason", mark.reason), ("strict", mark.strict)) if value is not None}
-    return decorator(**given) if given else decorator
+    marked: pytest.MarkDecorator = decorator(**given) if given else decorator
+    return marked
 
 
 class VoicetestFile(pytest.File):

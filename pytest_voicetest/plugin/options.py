@@ -30,9 +30,7 @@ RUN_OPTIONS: tuple[tuple[str, bool, str, str], ...] = (
     ("strict", False, "", "fail (not skip) tests whose model is not configured"),
     ("store", True, "PATH_OR_URL", "VoiceSim store: SQLite path or postgresql:// URL"),
 )
-OUTPUTS = (
-    ("report", "PATH", "write every result as JSON (ini paths are relative to the rootdir)"),
-)
+OUTPUTS = (("report", "PATH", "write every result as JSON (ini paths are relative to the rootdir)"),)
 
 
 def flag(name: str) -> str:
@@ -42,7 +40,9 @@ def flag(name: str) -> str:
 def addoptions(parser: pytest.Parser) -> None:
     group = parser.getgroup("voicetest", "voice agent tests (pytest-voicetest)")
     for role in ROLES:
-        group.addoption(flag(f"{role}_model"), dest=f"vt_{role}_model", metavar="MODEL", help=f"litellm model for the {role} (overrides tests and settings)")
+        group.addoption(
+            flag(f"{role}_model"), dest=f"vt_{role}_model", metavar="MODEL", help=f"litellm model for the {role} (overrides tests and settings)"
+        )
         parser.addini(f"voicetest_{role}_model", f"litellm model for the {role}")
     for name, takes_value, metavar, help_text in RUN_OPTIONS:
         if takes_value:

@@ -119,7 +119,12 @@ class ResultCollector:
         for nodeid in self.collected:
             if nodeid not in seen:
                 reason = "the session was interrupted" if interrupted else "its process stopped (crash, -x or a killed worker)"
-                self.log.add(nodeid, {"test_id": nodeid, "test_name": nodeid.split("::")[-1], "status": "error", "error_message": f"not run: {reason}"}, 0.0, "error")
+                self.log.add(
+                    nodeid,
+                    {"test_id": nodeid, "test_name": nodeid.split("::")[-1], "status": "error", "error_message": f"not run: {reason}"},
+                    0.0,
+                    "error",
+                )
         try:
             self._summaries(interrupted)
         except KeyboardInterrupt:  # a second Ctrl-C: stop summarising, keep every result

@@ -85,7 +85,7 @@ class ResultLog:
         return {**totals, **usage, "wall_s": round(time.time() - self.started, 3), "by_file": by_file}
 
     def body(self, exit_status: int) -> dict[str, Any]:
-        return redact_data(
+        body: dict[str, Any] = redact_data(
             {
                 "version": VERSION,
                 "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -96,6 +96,7 @@ class ResultLog:
                 **self.extra,
             }
         )
+        return body
 
     def write(self, exit_status: int) -> None:
         if not self.path:

@@ -45,8 +45,6 @@ def junit_properties(result: TestResult) -> list[tuple[str, object]]:
     return [(name, xml_safe(redact(str(value)))) for name, value in properties]
 
 
-
-
 def system_out(result: dict[str, Any]) -> str:
     """The transcript of a result as JUnit system-out text."""
     return xml_safe(redact("\n".join(["voicetest transcript:", *transcript_lines(result["transcript"])])))

@@ -33,8 +33,7 @@ def failure_text(result: TestResult, verbose: int = 0) -> str:
         return _sweep_failure(result)
     path = " -> ".join(result.nodes_visited) or "(no nodes)"
     lines = [
-        f"voicetest: '{result.test_name}' {result.status}: ended {result.end_reason or 'unknown'}, "
-        f"{result.turn_count} caller turns, path {path}"
+        f"voicetest: '{result.test_name}' {result.status}: ended {result.end_reason or 'unknown'}, {result.turn_count} caller turns, path {path}"
     ]
     if result.error_message:
         lines.append(f"error: {result.error_message}")
@@ -97,10 +96,7 @@ def summary_lines(summary: Mapping[str, Any], results: list[dict[str, Any]], slo
     )
     no_model = [r for r in results if r["status"] == "skipped" and "model configured" in (r.get("error_message") or "")]
     if no_model:
-        lines.append(
-            f"{len(no_model)} LLM test(s) skipped: no model configured (set VOICETEST_MODEL or --vt-*-model; "
-            "--vt-strict makes them fail)"
-        )
+        lines.append(f"{len(no_model)} LLM test(s) skipped: no model configured (set VOICETEST_MODEL or --vt-*-model; --vt-strict makes them fail)")
     timed = sorted((r for r in results if r["status"] != "skipped"), key=lambda r: r["wall_ms"], reverse=True)[:slowest]
     if timed:
         lines.append("slowest: " + "; ".join(f"{r['wall_ms'] / 1000:.2f}s {r['nodeid']}" for r in timed))
@@ -142,7 +138,7 @@ def voicesim_lines(summaries: Mapping[str, Mapping[str, Any]]) -> list[str]:
             lines.append(f"{run_id}: {data['error']}")
             continue
         lines.append(f"{data['name']} (run {run_id}, {data['store']}):")
-        lines += run_lines(data)
+        lines += run_lines(dict(data))
         if data.get("plot"):
             lines.append(f"  plot: {data['plot']}")
     return lines

@@ -104,8 +104,11 @@ def status_of(finished: int, total: int, interrupted: bool) -> str:
 def tally(name: str, outcomes: list[dict[str, Any]], total: int, interrupted: bool) -> CampaignSummary:
     """Counts from finished calls (result dicts carrying `campaign` and `status`)."""
     summary = CampaignSummary(
-        campaign=name, status=status_of(len(outcomes), total, interrupted),  # type: ignore[arg-type]
-        total_calls=total, finished_calls=len(outcomes), progress=round(100 * len(outcomes) / total, 1) if total else 0.0,
+        campaign=name,
+        status=status_of(len(outcomes), total, interrupted),  # type: ignore[arg-type]
+        total_calls=total,
+        finished_calls=len(outcomes),
+        progress=round(100 * len(outcomes) / total, 1) if total else 0.0,
     )
     for result in outcomes:
         call = result["campaign"]

@@ -10,7 +10,7 @@ KINDS = {"test_": "test", "scenario_": "campaign", "voicesim_": "sweep"}
 
 
 def file_kind(path: Path) -> str | None:
-    """"test", "campaign" or "sweep" for a voicetest file name, else None."""
+    """ "test", "campaign" or "sweep" for a voicetest file name, else None."""
     if path.suffix not in SUFFIXES:
         return None
     return next((kind for prefix, kind in KINDS.items() if path.name.startswith(prefix)), None)
@@ -23,7 +23,8 @@ def voicetest_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             found += sorted(
-                p for p in path.rglob("*")
+                p
+                for p in path.rglob("*")
                 if file_kind(p) and p.is_file() and not any(part.startswith(".") or part in SKIPPED_DIRS for part in p.relative_to(path).parts[:-1])
             )
         else:

@@ -18,7 +18,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..config.models import ResolvedModels
@@ -84,17 +84,17 @@ def skip_reason(run: TestRun, also: Sequence[str] = (), flag: str = "--vt-{role}
         return None
     names = ", ".join(missing)
     flags = " / ".join(flag.format(role=role) for role in missing)
-    return (
-        f"no {names} model configured: set {flags}, `models:` in the test file, "
-        "[tool.voicetest.models] in pyproject.toml, or VOICETEST_MODEL"
-    )
+    return f"no {names} model configured: set {flags}, `models:` in the test file, [tool.voicetest.models] in pyproject.toml, or VOICETEST_MODEL"
 
 
 def new_result(run: TestRun) -> TestResult:
     """An empty result of `run`, filled in as the test goes (so a deadline keeps what was done)."""
     return TestResult(
-        test_id=run.test_id, test_name=run.test.name, models_used=dict(run.models.models), model_overrides=list(run.models.overrides),
-        started_at=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        test_id=run.test_id,
+        test_name=run.test.name,
+        models_used=dict(run.models.models),
+        model_overrides=list(run.models.overrides),
+        started_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
     )
 
 
@@ -215,8 +215,14 @@ def aggregate(test: TestCase, runs: list[TestResult]) -> TestResult:
     low, high = wilson_interval(passed, len(judged))
     rate = passed / len(judged) if judged else 0.0
     stats = RepeatStats(
-        runs=len(runs), passed=passed, rate=round(rate, 4), pass_all=passed == len(runs),
-        ci_low=round(low, 4), ci_high=round(high, 4), required=test.pass_rate, mode=test.pass_rate_mode,
+        runs=len(runs),
+        passed=passed,
+        rate=round(rate, 4),
+        pass_all=passed == len(runs),
+        ci_low=round(low, 4),
+        ci_high=round(high, 4),
+        required=test.pass_rate,
+        mode=test.pass_rate_mode,
     )
     decisive = rate if test.pass_rate_mode == "point" else low
     representative = next((r for r in runs if r.status != "pass"), runs[0])
@@ -264,7 +270,7 @@ async def run_test(run: TestRun, make_client: Callable[[], LLMClient]) -> TestRe
         result = await asyncio.wait_for(runs(), deadline)
     except BudgetExceeded as exc:
         result = skipped_result(run, str(exc))
-    except (asyncio.TimeoutError, TimeoutError):
+    except TimeoutError:
         result = partial[-1] if partial else new_result(run)
         if len(partial) > 1:
             result.runs = partial[:-1]

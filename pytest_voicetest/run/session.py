@@ -11,7 +11,7 @@ import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ def agent_views(planned: Sequence[Planned], session: Session) -> dict[str, Any]:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class Session:
@@ -80,7 +80,8 @@ class Session:
         options = self.config.options
         return LLMClient(
             ClientOptions(timeout=options.llm_timeout, max_retries=options.max_retries, api_base=options.api_base),
-            cassette=cassette, gate=self.gate,
+            cassette=cassette,
+            gate=self.gate,
         )
 
     def cassette(self, test_id: str) -> Cassette | None:
@@ -107,8 +108,14 @@ class Session:
             recorded=cassette.recorded_models() if cassette is not None and cassette.replaying else None,
         )
         return TestRun(
-            test=test, test_id=planned.test_id, graph=planned.graph, models=models, options=self.config.options,
-            transcript_path=planned.transcript_path, recording=planned.recording, model_flag=self.door.model_flag,
+            test=test,
+            test_id=planned.test_id,
+            graph=planned.graph,
+            models=models,
+            options=self.config.options,
+            transcript_path=planned.transcript_path,
+            recording=planned.recording,
+            model_flag=self.door.model_flag,
             needs=("judge",) if isinstance(planned, PlannedCall) else (),
         )
 
@@ -158,27 +165,24 @@ class Session:
             return None
         file, _, name = run.test_id.partition("::")
         command = self.door.record_command.format(test_id=run.test_id, file=file, name=name)
-        return (
-            f"--vt-replay: no recording for this test at {cassette.path}. Record it once with a model configured: {command}"
-        )
+        return f"--vt-replay: no recording for this test at {cassette.path}. Record it once with a model configured: {command}"
 
     def run_one(self, planned: Planned) -> TestResult:
-        return self.executor.wait(planned.test_id, lambda: self.execute(planned))
+        result: TestResult = self.executor.wait(planned.test_id, lambda: self.execute(planned))
+        return result
 
     def run_planned(self, planned: Sequence[Planned], window: int | None = None) -> list[TestResult]:
         """Results of `planned` in order, up to `window` calls in flight; skip marks skip,
         xfail marks are recorded on the result."""
         runnable = [p for p in planned if p.skip_mark is None]
-        results = dict(
-            zip(
-                [p.test_id for p in runnable],
-                self.executor.run_all([(p.test_id, self._job(p)) for p in runnable], window or self.config.options.concurrency),
-            )
-        )
+        finished = self.executor.run_all([(p.test_id, self._job(p)) for p in runnable], window or self.config.options.concurrency)
+        results = {p.test_id: result for p, result in zip(runnable, finished, strict=True)}
         out = []
         for item in planned:
             if item.skip_mark is not None:
-                out.append(TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message=item.skip_mark.reason or "skip mark"))
+                out.append(
+                    TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message=item.skip_mark.reason or "skip mark")
+                )
                 continue
             result = results[item.test_id]
             if item.xfail_mark is not None:
@@ -245,7 +249,8 @@ class Session:
     def _findings(self, campaign: str, judge: str, failed: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
         cassette = self.cassette(f"{failed[0]['test_id'].partition('::')[0]}::campaign summary {campaign}")
         try:
-            return self.executor.loop.run(write_findings(self.client(cassette), judge, failed))
+            findings: tuple[list[str], list[str]] = self.executor.loop.run(write_findings(self.client(cassette), judge, failed))
+            return findings
         except VoicetestError as exc:
             return [f"(the judge could not summarise: {exc})"], []
         finally:

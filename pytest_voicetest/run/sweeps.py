@@ -33,7 +33,9 @@ def threshold_checks(planned: PlannedSweep, score: float, penalties: list[dict[s
     if thresholds.min_score is not None:
         checks.append(
             CheckResult(
-                kind="threshold", name=f"min_score {thresholds.min_score}", passed=score >= thresholds.min_score,
+                kind="threshold",
+                name=f"min_score {thresholds.min_score}",
+                passed=score >= thresholds.min_score,
                 evidence=f"best score {score:.3f} of {planned.spec.n_points} points, at {point}: {values}",
             )
         )
@@ -41,7 +43,9 @@ def threshold_checks(planned: PlannedSweep, score: float, penalties: list[dict[s
         cost = sum(p["weight"] * p["amount"] for p in penalties if p["type"] == kind)
         checks.append(
             CheckResult(
-                kind="threshold", name=f"max_penalty {kind} {limit}", passed=cost <= limit + 1e-12,
+                kind="threshold",
+                name=f"max_penalty {kind} {limit}",
+                passed=cost <= limit + 1e-12,
                 evidence=f"{kind} cost {cost:.3f} at the best point {point}",
             )
         )
@@ -55,7 +59,9 @@ def run_sweep(planned: PlannedSweep) -> TestResult:
         store = open_store(planned.store)
         try:
             name = planned.spec.name or (planned.source.stem if planned.source else planned.run_id)
-            runs.create(store, name, space=planned.space, scenarios=planned.scenarios, seed=planned.spec.seed, custom=planned.custom, run_id=planned.run_id)
+            runs.create(
+                store, name, space=planned.space, scenarios=planned.scenarios, seed=planned.spec.seed, custom=planned.custom, run_id=planned.run_id
+            )
             sampled = runs.sample(store, planned.run_id, planned.spec.n_points, custom=planned.custom, only=[planned.scenario])
             [best] = store.evaluations(planned.run_id, planned.scenario, limit=1, order_by="score")
         finally:
@@ -67,8 +73,13 @@ def run_sweep(planned: PlannedSweep) -> TestResult:
     result.checks = threshold_checks(planned, best.score, best.penalties, point)
     result.status = "pass" if all(c.passed for c in result.checks) else "fail"
     result.voicesim = SweepOutcome(
-        run_id=planned.run_id, store=planned.store, scenario=planned.scenario, plot=planned.plot,
-        best_score=round(best.score, 6), best_point=point, sampled=sampled,
+        run_id=planned.run_id,
+        store=planned.store,
+        scenario=planned.scenario,
+        plot=planned.plot,
+        best_score=round(best.score, 6),
+        best_point=point,
+        sampled=sampled,
     )
     return result
 
@@ -99,7 +110,7 @@ class VoiceSimResult:
 
     def cost(self, kind: str) -> float:
         """Total cost of one penalty type."""
-        return sum(p["weight"] * p["amount"] for p in self.penalties if p["type"] == kind)
+        return float(sum(p["weight"] * p["amount"] for p in self.penalties if p["type"] == kind))
 
 
 def marker_cases(test_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Case], list[str]]:
@@ -115,11 +126,7 @@ def marker_cases(test_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
     scenarios = [s.name for s in resolve_scenarios(kwargs.get("scenarios"))]
     points = latin_hypercube(DEFAULT_SPACE, n_points, seed)
     run_id = sweep_run_id("marker", test_id, n_points, seed, scenarios)
-    cases = [
-        Case(run_id, test_id, tuple(int(v) for v in point), scenario, tuple(scenarios), seed)
-        for scenario in scenarios
-        for point in points
-    ]
+    cases = [Case(run_id, test_id, tuple(int(v) for v in point), scenario, tuple(scenarios), seed) for scenario in scenarios for point in points]
     ids = [f"{scenario}-p{index:03d}" for scenario in scenarios for index in range(len(points))]
     return cases, ids
 
@@ -135,8 +142,12 @@ def result_for(case: Case, store_location: str) -> VoiceSimResult:
     finally:
         store.close()
     return VoiceSimResult(
-        run_id=case.run_id, point=case.point, scenario=case.scenario, score=evaluation.score,
-        values=DEFAULT_SPACE.values(case.point), penalties=evaluation.penalties,
+        run_id=case.run_id,
+        point=case.point,
+        scenario=case.scenario,
+        score=evaluation.score,
+        values=DEFAULT_SPACE.values(case.point),
+        penalties=evaluation.penalties,
         adapter_log=[entry.to_data() for entry in adapter_log(DEFAULT_SPACE, case.point)],
     )
 

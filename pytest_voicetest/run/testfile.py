@@ -138,28 +138,32 @@ def resolve_inside(base: Path, relative: str, config: Config, field: str, source
 
 def parse_marks(test: TestCase, source: Path, root: Any, prefix: tuple[Any, ...]) -> list[Mark]:
     """`marks:` entries as names and reasons; anything that could run code is refused."""
-    marks = []
+    marks: list[Mark] = []
     for index, entry in enumerate(test.marks):
         where = prefix + ("marks", index)
-        located = {"source": source, "line": line_of(root, where), "field": format_loc(where)}
+
+        def refused(message: str, fix: str, where: tuple[Any, ...] = where) -> InputError:
+            return InputError(message, source=source, line=line_of(root, where), field=format_loc(where), fix=fix)
+
         if isinstance(entry, dict) and len(entry) != 1:
-            raise InputError("a mark is a name or {name: reason}", fix="write one mark per entry, e.g. {xfail: known bug}", **located)
+            raise refused("a mark is a name or {name: reason}", "write one mark per entry, e.g. {xfail: known bug}")
         name, value = (entry, None) if isinstance(entry, str) else next(iter(entry.items()))
         if not isinstance(name, str) or not name.isidentifier():
-            raise InputError(f"mark name {name!r} is not a valid identifier", fix="use names like slow or xfail", **located)
+            raise refused(f"mark name {name!r} is not a valid identifier", "use names like slow or xfail")
         if name in REFUSED_MARKS:
-            raise InputError(f"mark '{name}' is not available in YAML", fix=REFUSED_MARKS[name], **located)
+            raise refused(f"mark '{name}' is not available in YAML", REFUSED_MARKS[name])
         strict = None
         if name == "xfail" and isinstance(value, dict):
-            unknown = set(value) - {"reason", "strict"}
-            if unknown or not isinstance(value.get("reason", ""), str) or not isinstance(value.get("strict", False), bool):
-                raise InputError("an xfail mapping takes reason (text) and strict (true/false) only", fix="write {xfail: {reason: why, strict: true}}", **located)
-            value, strict = value.get("reason"), value.get("strict")
+            options: dict[str, Any] = value
+            if (
+                set(options) - {"reason", "strict"}
+                or not isinstance(options.get("reason", ""), str)
+                or not isinstance(options.get("strict", False), bool)
+            ):
+                raise refused("an xfail mapping takes reason (text) and strict (true/false) only", "write {xfail: {reason: why, strict: true}}")
+            value, strict = options.get("reason"), options.get("strict")
         if value is not None and not isinstance(value, str):
-            raise InputError(
-                f"mark '{name}' takes a reason (text), got {type(value).__name__}",
-                fix=f"write {{{name}: why}} or just {name}", **located,
-            )
+            raise refused(f"mark '{name}' takes a reason (text), got {type(value).__name__}", f"write {{{name}: why}} or just {name}")
         marks.append(Mark(name, value, strict))
     return marks
 
@@ -173,7 +177,9 @@ def check_against_graph(test: TestCase, graph: AgentGraph, source: Path, root: A
         if name not in graph.nodes:
             raise InputError(
                 f"the agent has no node '{name}'{did_you_mean(name, nodes)}",
-                source=source, line=line_of(root, prefix + where), field=format_loc(prefix + where),
+                source=source,
+                line=line_of(root, prefix + where),
+                field=format_loc(prefix + where),
                 fix="use one of: " + ", ".join(nodes[:12]),
             )
 
@@ -191,7 +197,9 @@ def check_against_graph(test: TestCase, graph: AgentGraph, source: Path, root: A
             where = prefix + ("tool_mocks", index, "tool")
             raise InputError(
                 f"the agent has no tool '{mock.tool}'{did_you_mean(mock.tool, tools)}",
-                source=source, line=line_of(root, where), field=format_loc(where),
+                source=source,
+                line=line_of(root, where),
+                field=format_loc(where),
                 fix="mock one of: " + (", ".join(sorted(tools)) or "(the agent has no tools)"),
             )
     if test.script:
@@ -227,9 +235,7 @@ def load_file(path: Path, config: Config) -> list[Planned]:
     """The planned tests of one voicetest file (any kind); InputError when it is broken."""
     kind = file_kind(path)
     if kind is None:
-        raise InputError(
-            "not a voicetest file", source=path, fix="name it test_*.yaml, scenario_*.yaml or voicesim_*.yaml"
-        )
+        raise InputError("not a voicetest file", source=path, fix="name it test_*.yaml, scenario_*.yaml or voicesim_*.yaml")
     try:
         data = parse_yaml(read_text(path), path)
         loader = {"test": _test_file, "campaign": _campaign_file, "sweep": _sweep_file}[kind]
@@ -252,7 +258,10 @@ def _test_file(path: Path, data: Any, config: Config) -> list[Planned]:
         if name in names:
             raise InputError(
                 f"duplicate test name '{test.name}' (first at line {names[name]})",
-                source=source, line=line, field=f"{format_loc(prefix)}.name", fix="give every test in a file a unique name",
+                source=source,
+                line=line,
+                field=f"{format_loc(prefix)}.name",
+                fix="give every test in a file a unique name",
             )
         names[name] = line
         transcript = None
@@ -263,28 +272,40 @@ def _test_file(path: Path, data: Any, config: Config) -> list[Planned]:
         elif graph is None:
             raise InputError(
                 f"test '{test.name}' simulates a call but the file names no agent",
-                source=source, line=line, field="agent", fix="add `agent: path/to/agent.json` at the top of the file",
+                source=source,
+                line=line,
+                field="agent",
+                fix="add `agent: path/to/agent.json` at the top of the file",
             )
         if graph is not None:
             check_against_graph(test, graph, source, root, prefix)
         if not test.has_checks(len(graph.metrics_config.global_metrics) if graph and test.type == "llm" else 0):
             raise InputError(
                 f"test '{test.name}' has no checks, so it could never fail",
-                source=source, line=line, field=format_loc(prefix), fix="add metrics, includes/excludes/patterns, expect or flow_judge",
+                source=source,
+                line=line,
+                field=format_loc(prefix),
+                fix="add metrics, includes/excludes/patterns, expect or flow_judge",
             )
         planned.append(
             PlannedTest(
-                name=name, test_id=f"{prefix_id}::{name}", line=line, marks=parse_marks(test, source, root, prefix),
-                test=test, graph=graph, agent_path=agent_path, transcript_path=transcript,
-                test_models=own_models(raw), file_models=file_models, source=source,
+                name=name,
+                test_id=f"{prefix_id}::{name}",
+                line=line,
+                marks=parse_marks(test, source, root, prefix),
+                test=test,
+                graph=graph,
+                agent_path=agent_path,
+                transcript_path=transcript,
+                test_models=own_models(raw),
+                file_models=file_models,
+                source=source,
             )
         )
     return planned
 
 
-def _entries(
-    tests: list[Any], tests_from: list[str], data: Any, path: Path, config: Config
-) -> list[tuple[Any, tuple[Any, ...], Any, Path]]:
+def _entries(tests: list[Any], tests_from: list[str], data: Any, path: Path, config: Config) -> list[tuple[Any, tuple[Any, ...], Any, Path]]:
     """(raw test, its location prefix, the document it is in, that document's file)."""
     entries: list[tuple[Any, tuple[Any, ...], Any, Path]] = [(raw, ("tests", index), data, path) for index, raw in enumerate(tests)]
     for index, relative in enumerate(tests_from):
@@ -314,10 +335,18 @@ def _campaign_file(path: Path, data: Any, config: Config) -> list[Planned]:
             item = item_name(call_name(scenario, call))
             planned.append(
                 PlannedCall(
-                    name=item, test_id=f"{prefix_id}::{item}", line=line_of(data, ("scenarios", index)) or 1,
-                    test=call_case(campaign, scenario, call), graph=graph, agent_path=agent_path,
-                    file_models=campaign.models.model_dump(), source=path,
-                    campaign=campaign, scenario=scenario, call=call, campaign_name=name,
+                    name=item,
+                    test_id=f"{prefix_id}::{item}",
+                    line=line_of(data, ("scenarios", index)) or 1,
+                    test=call_case(campaign, scenario, call),
+                    graph=graph,
+                    agent_path=agent_path,
+                    file_models=campaign.models.model_dump(),
+                    source=path,
+                    campaign=campaign,
+                    scenario=scenario,
+                    call=call,
+                    campaign_name=name,
                 )
             )
     return planned
@@ -329,7 +358,9 @@ def _output_path(path: Path, relative: str, config: Config, field: str, data: An
     if not config.options.allow_outside_paths and not target.is_relative_to(config.root):
         raise InputError(
             f"{field} '{relative}' would be written outside the project root {config.root}",
-            source=path, line=line_of(data, (field,)), field=field,
+            source=path,
+            line=line_of(data, (field,)),
+            field=field,
             fix=f"write it inside the project (e.g. reports/{Path(relative).name}), or set allow_outside_paths",
         )
     return target
@@ -352,8 +383,18 @@ def _sweep_file(path: Path, data: Any, config: Config) -> list[Planned]:
     run_id = sweep_run_id("sweep", prefix_id, spec.model_dump(), space.to_data())
     return [
         PlannedSweep(
-            name=item_name(name), test_id=f"{prefix_id}::{item_name(name)}", line=line_of(data, ("scenarios",)) or 1,
-            spec=spec, space=space, custom=custom, scenario=name, scenarios=names, store=store or config.store, run_id=run_id, plot=plot, source=path,
+            name=item_name(name),
+            test_id=f"{prefix_id}::{item_name(name)}",
+            line=line_of(data, ("scenarios",)) or 1,
+            spec=spec,
+            space=space,
+            custom=custom,
+            scenario=name,
+            scenarios=names,
+            store=store or config.store,
+            run_id=run_id,
+            plot=plot,
+            source=path,
         )
         for name in names
     ]
@@ -386,9 +427,17 @@ def plan_case(
     if transcript and recording is None:
         transcript_path = resolve_inside(base, str(transcript), config, "transcript", source, None)
     planned = PlannedTest(
-        name=item_name(test.name), test_id=test_id, line=1, marks=parse_marks(test, source, raw, ()),
-        test=test, graph=graph, transcript_path=transcript_path, recording=recording,
-        test_models=own_models(raw), file_models={}, source=source,
+        name=item_name(test.name),
+        test_id=test_id,
+        line=1,
+        marks=parse_marks(test, source, raw, ()),
+        test=test,
+        graph=graph,
+        transcript_path=transcript_path,
+        recording=recording,
+        test_models=own_models(raw),
+        file_models={},
+        source=source,
     )
     if not check:
         return planned
@@ -397,5 +446,9 @@ def plan_case(
     if graph is not None:
         check_against_graph(test, graph, source, raw, ())
     if not test.has_checks(len(graph.metrics_config.global_metrics) if graph and test.type == "llm" else 0):
-        raise InputError(f"test '{test.name}' has no checks, so it could never fail", field="case", fix="add metrics, includes/excludes/patterns, expect or flow_judge")
+        raise InputError(
+            f"test '{test.name}' has no checks, so it could never fail",
+            field="case",
+            fix="add metrics, includes/excludes/patterns, expect or flow_judge",
+        )
     return planned

@@ -164,8 +164,8 @@ class FakeLLMServer:
                     return
                 answer = server.responder(body)
                 if "status" in answer:
-                    error = {"error": {"message": answer.get("error", "error"), "type": "invalid_request_error"}}
-                    self._send(int(answer["status"]), json.dumps(error).encode())
+                    problem = {"error": {"message": answer.get("error", "error"), "type": "invalid_request_error"}}
+                    self._send(int(answer["status"]), json.dumps(problem).encode())
                     return
                 payload = json.dumps(_completion(body, answer)).encode()
                 if fault == "malformed":
@@ -202,8 +202,7 @@ def _completion(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, An
     calls = answer.get("tool_calls") or []
     if calls:
         message["tool_calls"] = [
-            {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}}
-            for i, (name, args) in enumerate(calls)
+            {"id": f"call_{i}", "type": "function", "function": {"name": name, "arguments": json.dumps(args)}} for i, (name, args) in enumerate(calls)
         ]
     text = json.dumps(request.get("messages") or [])
     prompt_tokens = len(text) // 4 + 1
