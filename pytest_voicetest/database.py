@@ -364,7 +364,7 @@ def _check_sqlite_path(path: Path) -> None:
         raise InputError("the store path is empty", field="store", fix=STORE_FIX)
     try:
         info = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # not there yet (creating its folder says why it cannot be)
         info = None
     except OSError as exc:
         raise InputError(f"cannot use the store {text} ({exc.strerror or exc})", field="store", fix=STORE_FIX) from None
