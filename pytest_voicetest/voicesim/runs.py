@@ -22,6 +22,7 @@ from .adapters import adapter_log
 from .pipeline import simulate
 from .sampling import check_count, check_seed, draw_new, generator
 from .scenarios import BUILTIN_SCENARIOS, Scenario, resolve_scenarios
+from .scoring import penalty_data
 from .space import DEFAULT_SPACE, Space
 from .store import Batch, EvaluationRecord, RunRecord, Store, encode_points
 from .summary import summarise_columns
@@ -145,8 +146,9 @@ def evaluate(
         raise InputError(f"run {run.id} has no scenario {scenario!r}", field="scenario", fix="use one of: " + ", ".join(by_name))
     log = simulate(space, by_name[scenario], np.array([checked]))
     score = float(log.scores()[0])
-    store.add_single(run.id, scenario, checked, score, log.packed())
-    return Evaluation(checked, scenario, score, [p.to_data() for p in log.for_point(0)], [e.to_data() for e in adapter_log(space, checked)])
+    records, _ = log.packed()
+    store.add_single(run.id, scenario, checked, score, records)
+    return Evaluation(checked, scenario, score, penalty_data(records), [e.to_data() for e in adapter_log(space, checked)])
 
 
 def sample(
@@ -224,7 +226,7 @@ def _evaluate_batch(
                 skipped += size
                 continue
             log = simulate(space, scenario, batch.points[first:first + size])
-            added = store.add_chunk(run.id, scenario.name, batch, first, log.scores(), log.packed(), log.counts(), owner=owner)
+            added = store.add_chunk(run.id, scenario.name, batch, first, log.scores(), *log.packed(), owner=owner)
             stored += added
             skipped += size - added
             if progress:

@@ -29,8 +29,9 @@ where the amount is 1 for a discrete event or a number of seconds for a duration
 Composite score = clip(1 - sum of costs, 0, 1).
 
 Stored penalties are packed records (`PENALTY_DTYPE`: the type's index in
-`PENALTY_TYPES`, the turn, the amount and the time); the weight is the type's weight
-here, so changing the types or their weights needs a new store schema version.
+`PENALTY_TYPES`, the turn, the amount and the time as float32); the weight is the
+type's weight here, so changing the types or their weights needs a new store schema
+version. A score is computed (and stored) from the exact amounts.
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ WEIGHTS: dict[str, float] = {
 PENALTY_TYPES: tuple[str, ...] = tuple(WEIGHTS)
 TYPE_CODES: dict[str, int] = {kind: code for code, kind in enumerate(PENALTY_TYPES)}
 WEIGHT_BY_CODE = np.array([WEIGHTS[kind] for kind in PENALTY_TYPES])
-PENALTY_DTYPE = np.dtype([("type", "u1"), ("turn", "<i4"), ("amount", "<f8"), ("time", "<f8")])
+# 13 bytes per penalty: float32 keeps amounts and times well within the 4 and 3 decimals shown.
+PENALTY_DTYPE = np.dtype([("type", "u1"), ("turn", "<i4"), ("amount", "<f4"), ("time", "<f4")])
 
 
 def encode_penalties(penalties: list[dict[str, Any]]) -> np.ndarray:
@@ -133,26 +135,20 @@ class PenaltyLog:
     def scores(self) -> np.ndarray:
         return np.clip(1.0 - self.costs(), 0.0, 1.0)
 
-    def packed(self) -> np.ndarray:
+    def packed(self) -> tuple[np.ndarray, np.ndarray]:
         """Every penalty as a packed record, point by point (each point's in the order
-        `for_point` lists them); `counts()` says how many belong to each point."""
+        `for_point` lists them), and how many belong to each point."""
         if not self.entries:
-            return np.zeros(0, dtype=PENALTY_DTYPE)
-        amounts = np.stack([entry[2] for entry in self.entries])
-        times = np.stack([entry[3] for entry in self.entries])
-        points, rows = np.nonzero(amounts.T > 0)
+            return np.zeros(0, dtype=PENALTY_DTYPE), np.zeros(self.size, dtype=np.int64)
+        amounts = np.stack([entry[2] for entry in self.entries]).T
+        hit = amounts > 0
+        points, rows = np.nonzero(hit)
         records = np.empty(len(points), dtype=PENALTY_DTYPE)
         records["type"] = np.array([TYPE_CODES[entry[0]] for entry in self.entries], dtype=np.uint8)[rows]
         records["turn"] = np.array([entry[1] for entry in self.entries], dtype=np.int32)[rows]
-        records["amount"] = amounts[rows, points]
-        records["time"] = times[rows, points]
-        return records
-
-    def counts(self) -> np.ndarray:
-        """Number of penalties of each point."""
-        if not self.entries:
-            return np.zeros(self.size, dtype=np.int64)
-        return (np.stack([entry[2] for entry in self.entries]) > 0).sum(axis=0)
+        records["amount"] = amounts[points, rows]
+        records["time"] = np.stack([entry[3] for entry in self.entries]).T[points, rows]
+        return records, hit.sum(axis=1)
 
     def for_point(self, index: int) -> list[Penalty]:
         return [

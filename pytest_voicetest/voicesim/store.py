@@ -102,11 +102,15 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
+def pack_points(points: np.ndarray) -> bytes:
+    """Rows of bin indices as one blob (big-endian uint16 each)."""
+    return np.ascontiguousarray(np.asarray(points, dtype=">u2")).tobytes()
+
+
 def encode_points(points: np.ndarray) -> list[bytes]:
     """One blob per point (rows of bin indices)."""
-    packed = np.ascontiguousarray(np.asarray(points, dtype=">u2"))
-    width = packed.shape[1] * 2
-    data = packed.tobytes()
+    data = pack_points(points)
+    width = 2 * np.shape(points)[1]
     return [data[i:i + width] for i in range(0, len(data), width)]
 
 
@@ -207,7 +211,7 @@ def _block_row(run_id: str, scenario: str, slot: str, batch: int | None, first: 
     return (
         run_id, scenario, slot, batch, first, len(scores), float(scores.max()), now(),
         penalty_stats(records, counts).astype("<f8").tobytes(), np.asarray(scores, dtype="<f8").tobytes(),
-        b"".join(encode_points(points)), offsets.tobytes(), records.tobytes(),
+        pack_points(points), offsets.tobytes(), records.tobytes(),
     )
 
 
@@ -332,7 +336,7 @@ class Store:
             cursor.execute(
                 "INSERT INTO vs_batches (run_id, batch, n_points, chunk, seed, points, created_at, owner, heartbeat, completed_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                (run_id, run.samples, n_points, chunk, seed, b"".join(encode_points(points)), now(), owner, time.time()),
+                (run_id, run.samples, n_points, chunk, seed, pack_points(points), now(), owner, time.time()),
             )
             if state is not None:
                 cursor.execute("UPDATE vs_runs SET samples = samples + 1, sampler = ? WHERE id = ?", (json.dumps(state), run_id))
