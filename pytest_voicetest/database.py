@@ -203,14 +203,15 @@ class SQLiteDatabase(Database):
 
     def __init__(self, path: Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> None:
         self.lock_timeout_s = lock_timeout_s
+        busy_ms = int(min(BUSY_TIMEOUT_MS, lock_timeout_s * 1000))
         _check_sqlite_path(path)
         try:
-            connection = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(str(path), timeout=busy_ms / 1000, isolation_level=None, check_same_thread=False)
         except sqlite3.Error as exc:
             raise _location_error(str(path), exc) from None
         super().__init__(connection, str(path))
         try:
-            connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            connection.execute(f"PRAGMA busy_timeout={busy_ms}")
             self._retry_locked(lambda: connection.execute("PRAGMA journal_mode=WAL"))  # does not wait on a busy file by itself
             connection.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
@@ -302,8 +303,8 @@ class PostgresDatabase(Database):
         with self._lock:
             for attempt in range(self.RETRIES):
                 try:
-                    with self.connection.transaction():
-                        cursor = Cursor(self.connection.cursor(), self)
+                    with self.connection.transaction(), self.connection.cursor() as raw:
+                        cursor = Cursor(raw, self)
                         if lock is not None:
                             cursor.execute("SELECT pg_advisory_xact_lock(?)", (_lock_key(lock),))
                         return action(cursor)
@@ -393,10 +394,11 @@ def _check_sqlite_path(path: Path) -> None:
         raise InputError(f"cannot write the store {text}: its folder is not writable", field="store", fix="use a location this user can create files in")
 
 
-def open_database(where: str | Path) -> Database:
-    """A database at a SQLite path or a postgresql:// URL."""
+def open_database(where: str | Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Database:
+    """A database at a SQLite path or a postgresql:// URL; a SQLite writer waits at most
+    `lock_timeout_s` for another process's write to finish."""
     if isinstance(where, str) and is_postgres_url(where):
         return PostgresDatabase(where)
     if not isinstance(where, (str, Path)):
         raise InputError(f"a store is a file path or a postgresql:// URL, not {type(where).__name__}", field="store", fix=STORE_FIX)
-    return SQLiteDatabase(Path(where))
+    return SQLiteDatabase(Path(where), lock_timeout_s=lock_timeout_s)

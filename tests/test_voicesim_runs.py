@@ -19,7 +19,7 @@ from pytest_voicetest.errors import InputError
 from pytest_voicetest.voicesim import runs
 from pytest_voicetest.voicesim.adapters import adapter_log, export_snippet
 from pytest_voicetest.voicesim.space import DEFAULT_SPACE, Space
-from pytest_voicetest.voicesim.store import open_store
+from pytest_voicetest.voicesim.store import RunCompleted, RunNotFound, open_store
 
 DEFAULT = list(DEFAULT_SPACE.default_point())
 
@@ -76,7 +76,7 @@ def test_workspaces_do_not_see_each_other(store) -> None:
     theirs = runs.create(store, "theirs", scenarios=["normal_faq"], workspace="ws-b")
     assert [r.id for r in runs.list_runs(store, workspace="ws-a")] == [mine.id]
     assert runs.show(store, mine.id, workspace="ws-a")["id"] == mine.id
-    with pytest.raises(InputError, match=f"no VoiceSim run '{theirs.id}'") as hidden:
+    with pytest.raises(RunNotFound, match=f"no VoiceSim run '{theirs.id}'") as hidden:
         runs.evaluate(store, theirs.id, DEFAULT, "normal_faq", workspace="ws-a")
     assert theirs.id not in (hidden.value.fix or "")  # the recent-runs hint stays inside the workspace
     assert mine.id in (hidden.value.fix or "")
@@ -188,7 +188,7 @@ def test_interrupted_sample_resumes_without_duplicates_or_gaps(store) -> None:
 KILL_AFTER_TWO_CHUNKS = """
 import os, signal, sys
 from pytest_voicetest.voicesim import runs
-from pytest_voicetest.voicesim.store import open_store
+from pytest_voicetest.voicesim.store import RunCompleted, RunNotFound, open_store
 calls = []
 def progress(done, total):
     calls.append(done)
@@ -223,7 +223,7 @@ def test_completed_run_refuses_writes_and_complete_is_idempotent(store) -> None:
     again = runs.complete(store, run.id)
     assert (again.status, again.completed_at) == ("completed", completed.completed_at)
     for write in (lambda: runs.evaluate(store, run.id, DEFAULT, "normal_faq"), lambda: runs.sample(store, run.id, 5)):
-        with pytest.raises(InputError, match=f"run {run.id} is completed, so it takes no more evaluations or samples") as refused:
+        with pytest.raises(RunCompleted, match=f"run {run.id} is completed, so it takes no more evaluations or samples") as refused:
             write()
         assert refused.value.field == "run_id" and "create a new run" in (refused.value.fix or "")
     assert len(store.evaluations(run.id)) == 5
@@ -484,6 +484,7 @@ def postgres_url():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # starting and stopping the throw-away cluster takes 5-10 s
 def test_postgres_store_has_the_same_behaviour(postgres_url: str) -> None:
     store = open_store(postgres_url)
     run = runs.create(store, "pg", scenarios=["normal_faq", "crisis_at_10"], seed=3)

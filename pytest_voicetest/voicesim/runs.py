@@ -5,6 +5,8 @@ plugin and the HTTP server share one implementation and one database. Every bad
 argument is an `InputError` whose `field` names it (`point[3]`, `scenario`, `n_points`,
 `limit`, ...) with the valid range in the message, so a server can answer 422.
 `workspace` (optional everywhere) scopes runs: a run of another workspace is "not found".
+An unknown run raises `store.RunNotFound` and a write to a completed run
+`store.RunCompleted` (both `InputError`s), so a server can answer 404 and 409.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from .sampling import check_count, check_seed, draw_new, generator
 from .scenarios import BUILTIN_SCENARIOS, Scenario, resolve_scenarios
 from .scoring import penalty_data
 from .space import DEFAULT_SPACE, Space
-from .store import Batch, EvaluationRecord, RunRecord, Store, encode_points
+from .store import Batch, EvaluationRecord, RunRecord, Store, completed_error, encode_points
 from .summary import summarise_columns
 
 LIST_LIMIT, LIST_MAX = 20, 100
@@ -73,10 +75,7 @@ def run_context(
 
 def _writable(run: RunRecord) -> None:
     if run.status == "completed":
-        raise InputError(
-            f"run {run.id} is completed, so it takes no more evaluations or samples", field="run_id",
-            fix="create a new run to keep sampling; a completed run stays readable (get, points, summary)",
-        )
+        raise completed_error(run.id)
 
 
 def create(

@@ -98,6 +98,21 @@ INSERT_BLOCK = (
 )
 
 
+class RunNotFound(InputError):
+    """No run of that id (in that workspace): a server answers 404."""
+
+
+class RunCompleted(InputError):
+    """The run is completed and takes no more writes: a server answers 409."""
+
+
+def completed_error(run_id: str) -> RunCompleted:
+    return RunCompleted(
+        f"run {run_id} is completed, so it takes no more evaluations or samples", field="run_id",
+        fix="create a new run to keep sampling; a completed run stays readable (get, points, summary)",
+    )
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
@@ -269,7 +284,7 @@ class Store:
         rows = self.database.read(f"SELECT {RUN_COLUMNS} FROM vs_runs WHERE {' AND '.join(['id = ?', *where])}", (run_id, *params))
         if not rows:
             known = [run.id for run in self.list_runs(5, workspace=workspace)]
-            raise InputError(f"no VoiceSim run '{run_id}' in {self.where}", field="run_id", fix=f"recent runs: {', '.join(known) or 'none'}")
+            raise RunNotFound(f"no VoiceSim run '{run_id}' in {self.where}", field="run_id", fix=f"recent runs: {', '.join(known) or 'none'}")
         return self._run(rows[0])
 
     def complete_run(self, run_id: str, *, workspace: str | None = None) -> RunRecord:
@@ -284,13 +299,10 @@ class Store:
         """The run, read inside a write; a completed run takes no more evaluations."""
         row = cursor.execute(f"SELECT {RUN_COLUMNS} FROM vs_runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
-            raise InputError(f"no VoiceSim run '{run_id}' in {self.where}", field="run_id")
+            raise RunNotFound(f"no VoiceSim run '{run_id}' in {self.where}", field="run_id")
         run = self._run(row)
         if run.status == "completed":
-            raise InputError(
-                f"run {run_id} is completed, so it takes no more evaluations or samples", field="run_id",
-                fix="create a new run to keep sampling; a completed run stays readable (get, points, summary)",
-            )
+            raise completed_error(run_id)
         return run
 
     # Sampler state --------------------------------------------------------
