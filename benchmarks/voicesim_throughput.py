@@ -25,6 +25,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[variable] = "1"  # one core per process
 
 import argparse  # noqa: E402
+import contextlib  # noqa: E402
 import multiprocessing  # noqa: E402
 import statistics  # noqa: E402
 import sys  # noqa: E402
@@ -111,10 +112,8 @@ def interrupted_sweep(folder: Path, points: int) -> tuple[dict, float]:
         if done >= total // 2:
             raise KeyboardInterrupt
 
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         runs.sample(store, run.id, points, chunk=256, progress=stop)
-    except KeyboardInterrupt:
-        pass
     started = time.perf_counter()
     resumed = runs.sample(store, run.id, points, chunk=256)
     elapsed = time.perf_counter() - started

@@ -172,3 +172,18 @@ def test_a_schema_1_store_is_converted_keeping_every_result(tmp_path: Path) -> N
     assert runs.sample(store, "old-run", 4)["evaluated"] == 8  # and it keeps working
     store.close()
     assert len(open_store(path).evaluations("old-run")) == 11  # converted once
+
+
+def test_unique_points_matches_numpy_for_small_and_huge_spaces() -> None:
+    import numpy as np
+
+    from pytest_voicetest.voicesim.store import unique_points
+
+    rng = np.random.default_rng(1)
+    for high in (3, 1000):  # 3**18 fits one integer per row; 1000**18 takes the slow path
+        points = rng.integers(0, high, (400, 18))
+        points[200:] = points[:200]  # every point twice
+        unique, inverse = unique_points(points)
+        expected, expected_inverse = np.unique(points, axis=0, return_inverse=True)
+        assert (unique == expected).all() and (inverse == expected_inverse.reshape(-1)).all()
+        assert len(unique) == 200

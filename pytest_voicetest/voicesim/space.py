@@ -243,7 +243,7 @@ class Space:
             default = change.get("default")
             if default is None:
                 default = bins.index(base.bins[base.default]) if base.bins[base.default] in bins else 0
-            dims_by_name[name] = _built(lambda: Dimension(name, base.unit, bins, default, base.description), where)
+            dims_by_name[name] = _built(where, name, base.unit, bins, default, base.description)
         return cls(tuple(dims_by_name[d.name] for d in DEFAULT_DIMENSIONS))
 
 
@@ -253,10 +253,10 @@ def _bins(raw: Any, where: str) -> tuple[Bin, ...]:
     return tuple(raw)
 
 
-def _built(make: Any, where: str) -> Dimension:
-    """`make()`, with its errors located under `where`."""
+def _built(where: str, name: str, unit: str, bins: tuple[Bin, ...], default: Any, description: str) -> Dimension:
+    """A Dimension, with its errors located under `where`."""
     try:
-        return make()
+        return Dimension(name, unit, bins, default, description)
     except InputError as exc:
         raise InputError(exc.message, field=f"{where}.{exc.field}" if exc.field else where, fix=exc.fix) from None
 
@@ -273,7 +273,7 @@ def _dimension(raw: Any, where: str) -> Dimension:
     if not isinstance(raw["name"], str) or not raw["name"]:
         raise InputError(f"a dimension's name is a non-empty string, got {raw['name']!r}", field=f"{where}.name")
     bins = _bins(raw["bins"], f"{where}.bins")
-    return _built(lambda: Dimension(raw["name"], str(raw.get("unit", "")), bins, raw["default"], str(raw.get("description", ""))), where)
+    return _built(where, raw["name"], str(raw.get("unit", "")), bins, raw["default"], str(raw.get("description", "")))
 
 
 DEFAULT_SPACE = Space()

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -132,6 +133,22 @@ def encode_points(points: np.ndarray) -> list[bytes]:
 def decode_points(blobs: Sequence[bytes], dimensions: int) -> np.ndarray:
     """Rows of bin indices from point blobs."""
     return np.frombuffer(b"".join(blobs), dtype=">u2").reshape(-1, dimensions).astype(np.int64)
+
+
+def unique_points(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct points (sorted by index tuple) and, per row, the index of its distinct point.
+
+    Rows become one integer each (mixed radix) when they fit in 63 bits, which sorts far
+    faster than `np.unique(axis=0)`."""
+    if not len(points):
+        return points, np.zeros(0, dtype=np.int64)
+    sizes = (points.max(axis=0) + 1).tolist()
+    if math.prod(sizes) < 2**63:
+        radix = np.cumprod([1, *sizes[:0:-1]])[::-1].astype(np.int64)
+        _, first, inverse = np.unique(points @ radix, return_index=True, return_inverse=True)
+        return points[first], inverse.reshape(-1)
+    unique, inverse = np.unique(points, axis=0, return_inverse=True)
+    return unique, inverse.reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -252,10 +269,6 @@ class Store:
             )
         )
         return self.get_run(chosen)
-
-    def ensure_run(self, run_id: str, name: str, space: dict[str, Any], scenarios: list[str], seed: int) -> RunRecord:
-        """The run with this id, created if it does not exist yet."""
-        return self.create_run(name, space, scenarios, seed, run_id=run_id)
 
     def _run(self, row: Sequence[Any]) -> RunRecord:
         seq, run_id, workspace, name, created, completed, status, seed, space, scenarios, samples, sampler = row
@@ -463,7 +476,7 @@ class Store:
         if not rows:
             return 0, 0
         points = decode_points([bytes(blob) for _, blob in rows], dimensions)
-        return sum(int(count) for count, _ in rows), len(np.unique(points, axis=0))
+        return sum(int(count) for count, _ in rows), len(unique_points(points)[0])
 
     def columns(self, run_id: str, dimensions: int) -> Columns:
         """Every evaluation of a run as numpy columns, oldest first, and the per-type

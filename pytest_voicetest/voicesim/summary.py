@@ -9,7 +9,6 @@ most influential dimensions.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,7 +18,7 @@ import numpy as np
 from ..errors import InputError
 from .scoring import PENALTY_TYPES
 from .space import Space
-from .store import Columns
+from .store import Columns, unique_points
 
 
 class Scored(Protocol):
@@ -49,30 +48,12 @@ def penalty_frequency(table: Columns) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: (-row["evaluations"], -row["total_cost"], row["type"]))
 
 
-def space_sizes(points: np.ndarray) -> list[int]:
-    """Bins needed per dimension to hold these points."""
-    return (points.max(axis=0) + 1).tolist() if len(points) else []
-
-
-def unique_points(sizes: list[int], points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct points (sorted by index tuple) and, per row, the index of its distinct point.
-
-    Rows become one integer each (mixed radix) when the space is small enough, which
-    sorts far faster than `np.unique(axis=0)`."""
-    if math.prod(sizes) < 2**63:
-        radix = np.cumprod([1, *sizes[:0:-1]])[::-1].astype(np.int64)
-        _, first, inverse = np.unique(points @ radix, return_index=True, return_inverse=True)
-        return points[first], inverse.reshape(-1)
-    unique, inverse = np.unique(points, axis=0, return_inverse=True)
-    return unique, inverse.reshape(-1)
-
-
 def mean_by_point(table: Columns) -> tuple[np.ndarray, np.ndarray, int]:
     """Points scored on every scenario of the table (sorted by index tuple) and their mean score."""
     scenario_count = len(set(table.scenarios.tolist()))
     if not len(table.scores):
         return table.points[:0], np.zeros(0), 0
-    unique, inverse = unique_points(space_sizes(table.points), table.points)
+    unique, inverse = unique_points(table.points)
     counts = np.bincount(inverse, minlength=len(unique))
     means = np.bincount(inverse, weights=table.scores, minlength=len(unique)) / np.maximum(counts, 1)
     complete = counts == scenario_count
