@@ -519,6 +519,31 @@ def test_postgres_store_has_the_same_behaviour(postgres_url: str) -> None:
     )
     pg.close()
     sqlite.close()
+    _schema_1_on_postgres(postgres_url)
+
+
+def _schema_1_on_postgres(postgres_url: str) -> None:
+    """A PostgreSQL store written by schema 1 is converted in place, keeping its results."""
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE DATABASE legacy")
+    url = postgres_url.rsplit("/", 1)[0] + "/legacy"
+    penalty = {"type": "dead_air", "weight": 0.03, "amount": 0.5, "time_s": 3.25, "turn": 1}
+    with psycopg.connect(url, autocommit=True) as old:
+        old.execute("CREATE TABLE vs_runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, completed_at TEXT, "
+                    "status TEXT NOT NULL, seed INTEGER NOT NULL, space TEXT NOT NULL, scenarios TEXT NOT NULL)")
+        old.execute("CREATE TABLE vs_evaluations (id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, point_key TEXT NOT NULL, scenario TEXT NOT NULL, "
+                    "score DOUBLE PRECISION NOT NULL, penalties TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (run_id, point_key, scenario))")
+        old.execute("INSERT INTO vs_runs VALUES ('old', 'before', '2025-01-01T00:00:00+00:00', NULL, 'running', 1, %s, %s)",
+                    (json.dumps(DEFAULT_SPACE.to_data()), json.dumps(["normal_faq"])))
+        old.execute("INSERT INTO vs_evaluations (run_id, point_key, scenario, score, penalties, created_at) VALUES ('old', %s, 'normal_faq', 0.8, %s, 'x')",
+                    (",".join(map(str, DEFAULT)), json.dumps([penalty])))
+    store = open_store(url)
+    [kept] = store.evaluations("old")
+    assert (kept.point, kept.score, kept.penalties) == (tuple(DEFAULT), 0.8, [penalty])
+    assert runs.sample(store, "old", 3)["evaluated"] == 3
+    store.close()
 
 
 def test_postgres_url_errors_hide_the_password() -> None:
