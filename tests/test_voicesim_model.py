@@ -9,10 +9,11 @@ import pytest
 
 from pytest_voicetest.errors import InputError
 from pytest_voicetest.voicesim.pipeline import simulate
-from pytest_voicetest.voicesim.sampling import coverage, full_grid, latin_hypercube, random_points
+from pytest_voicetest.voicesim.sampling import coverage, draw_new, full_grid, generator, latin_hypercube, random_points
 from pytest_voicetest.voicesim.scenarios import BUILTIN_SCENARIOS, FAMILIES, CallerTurn, Scenario, load_scenarios
 from pytest_voicetest.voicesim.scoring import PENALTY_TYPES, WEIGHTS
 from pytest_voicetest.voicesim.space import DEFAULT_SPACE, Space
+from pytest_voicetest.voicesim.store import encode_points
 
 SPACE = DEFAULT_SPACE
 
@@ -71,6 +72,50 @@ def test_space_customisation() -> None:
         Space.from_data({"overrides": {"tts_speed": {"bins": [0.9, 1.0], "default": 5}}})
 
 
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"overrides": {"tts_speed": {"bins": [1.0, float("nan")]}}}, "overrides.tts_speed.bins[1]", "bin nan is not allowed; bins are finite numbers or names"),
+        ({"overrides": {"tts_speed": {"bins": [1.0, float("inf")]}}}, "overrides.tts_speed.bins[1]", "bin inf is not allowed"),
+        ({"overrides": {"end_of_turn_timeout_ms": {"bins": [-1, 400]}}}, "overrides.end_of_turn_timeout_ms.bins[0]", "bin -1 is not allowed; bins are numbers 0..60000"),
+        ({"overrides": {"tts_speed": {"bins": [0, 1.0]}}}, "overrides.tts_speed.bins[0]", "bins are numbers 0.25..4"),
+        ({"overrides": {"vad_activation_threshold": {"bins": [0.5, 1.5]}}}, "overrides.vad_activation_threshold.bins[1]", "bins are numbers 0..1"),
+        ({"overrides": {"tts_speed": {"bins": [1.0, "fast"]}}}, "overrides.tts_speed.bins[1]", "bin 'fast' is not allowed"),
+        ({"overrides": {"backchannel_delay_ms": {"bins": ["never", 800]}}}, "overrides.backchannel_delay_ms.bins[0]", "bins are numbers 0..600000 or 'off'"),
+        ({"overrides": {"filler_style": {"bins": ["none", "chatty"]}}}, "overrides.filler_style.bins[1]", "bins are one of none, minimal, natural, verbose"),
+        ({"overrides": {"tts_speed": {"bins": [True, 1.0]}}}, "overrides.tts_speed.bins[0]", "bin True is not allowed"),
+        ({"overrides": {"tts_speed": {"bins": [[1], 1.0]}}}, "overrides.tts_speed.bins[0]", "bin [1] is not allowed"),
+        ({"overrides": {"tts_speed": {"bins": "1.0, 1.1"}}}, "overrides.tts_speed.bins", "bins must be a list, got str"),
+        ({"overrides": {"tts_speed": {"bins": [1.0, 1.0]}}}, "overrides.tts_speed.bins", "repeats a bin"),
+        ({"overrides": {"tts_speed": {"bins": [1.0, 1.1], "default": True}}}, "overrides.tts_speed.default", "default index True is outside"),
+        ({"overrides": {"tts_speed": [1.0, 1.1]}}, "overrides.tts_speed", "an override is a mapping with `bins` and/or `default`"),
+        ({"overrides": ["tts_speed"]}, "overrides", "overrides must be a mapping"),
+        ({"dimensions": 18}, "dimensions", "dimensions must be a list, got int"),
+        ({"dimensions": ["tts_speed"]}, "dimensions[0]", "a dimension is a mapping with name, bins and default, got str"),
+        ({"dimensions": [{"name": "tts_speed", "bins": [1.0, 1.1]}]}, "dimensions[0]", "a dimension needs default"),
+        ({"dimensions": [{"name": "x", "bins": [1, 2], "default": 0, "colour": "red"}]}, "dimensions[0].colour", "unknown key 'colour'"),
+        ({"dimensions": [{"name": 5, "bins": [1, 2], "default": 0}]}, "dimensions[0].name", "a dimension's name is a non-empty string"),
+        ({"dimensions": [{"name": "x", "bins": list(range(1001)), "default": 0}]}, "dimensions[0].bins", "has 1001 bins, more than 1000"),
+        ({"dimension": []}, "space", "a space is a mapping with either `dimensions`"),
+        ({"dimensions": [], "overrides": {}}, "space", "a space is a mapping with either `dimensions`"),
+        ("tts_speed", "space", "a space is a mapping with either `dimensions`"),
+    ],
+)
+def test_bad_spaces_are_located_errors(data: Any, field: str, message: str) -> None:
+    with pytest.raises(InputError) as raised:
+        Space.from_data(data)
+    assert raised.value.field == field
+    assert message in raised.value.message
+
+
+def test_off_and_custom_dimensions_are_kept_apart() -> None:
+    assert Space.from_data({"overrides": {"backchannel_delay_ms": {"bins": ["off", 500]}}}).dimension("backchannel_delay_ms").bins == ("off", 500)
+    custom = Space.from_data({"dimensions": [{"name": "x", "bins": [-5, "any", 2.5], "default": 1}]})
+    assert custom.sizes == [3]  # dimensions the pipeline does not know take any finite bins
+    with pytest.raises(InputError, match="finite numbers or names"):
+        Space.from_data({"dimensions": [{"name": "x", "bins": [float("nan"), 1], "default": 1}]})
+
+
 def test_latin_hypercube_is_seeded_and_covers_every_bin() -> None:
     first = latin_hypercube(SPACE, 24, seed=11)
     assert (first == latin_hypercube(SPACE, 24, seed=11)).all()
@@ -81,6 +126,39 @@ def test_latin_hypercube_is_seeded_and_covers_every_bin() -> None:
     assert (random_points(SPACE, 5, 3) == random_points(SPACE, 5, 3)).all()
     with pytest.raises(InputError, match="the number of points must be a whole number 1..100000"):
         latin_hypercube(SPACE, 0)
+
+
+def test_latin_hypercube_draws_what_scipy_draws() -> None:
+    qmc = pytest.importorskip("scipy.stats.qmc")
+    for n, seed in ((1, 0), (24, 11), (1000, 7)):
+        expected = qmc.LatinHypercube(d=18, rng=np.random.default_rng(seed)).random(n)
+        scaled = np.minimum(np.floor(expected * np.array(SPACE.sizes)).astype(np.int64), np.array(SPACE.sizes) - 1)
+        assert (latin_hypercube(SPACE, n, seed) == scaled).all()
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 0.5, True, None])
+def test_seeds_out_of_range_are_refused(seed: Any) -> None:
+    for draw in (lambda: latin_hypercube(SPACE, 3, seed), lambda: random_points(SPACE, 3, seed), lambda: generator(seed)):
+        with pytest.raises(InputError, match="seed must be a whole number 0..4294967295") as raised:
+            draw()
+        assert raised.value.field == "seed"
+
+
+def test_draw_new_continues_the_generator_and_never_repeats() -> None:
+    tiny = Space.from_data({"dimensions": [{"name": n, "bins": [0, 1], "default": 0} for n in "abc"]})  # 8 points
+    rng = generator(5)
+    first = draw_new(tiny, 5, rng, set(), encode_points)
+    drawn = set(encode_points(first))
+    assert len(drawn) == 5
+    rest = draw_new(tiny, 3, rng, drawn, encode_points)
+    assert len(drawn | set(encode_points(rest))) == 8  # every point once
+    with pytest.raises(InputError, match="the space has 8 points and the run has drawn 8, so at most 0 new ones are left; asked for 1") as raised:
+        draw_new(tiny, 1, rng, drawn | set(encode_points(rest)), encode_points)
+    assert raised.value.field == "n_points"
+    saved = generator(5)
+    draw_new(tiny, 5, saved, set(), encode_points)
+    resumed = generator(5, saved.bit_generator.state)
+    assert (draw_new(tiny, 3, resumed, drawn, encode_points) == rest).all()  # a saved state continues the same sequence
 
 
 def test_full_grid() -> None:
@@ -174,5 +252,26 @@ def test_scores_are_bounded_deterministic_and_match_one_at_a_time() -> None:
 
 def test_pipeline_needs_the_standard_dimensions() -> None:
     odd = Space.from_data({"dimensions": [{"name": "x", "bins": [1, 2], "default": 0}]})
-    with pytest.raises(InputError, match="the pipeline needs the 18 standard dimensions"):
+    with pytest.raises(InputError, match="the pipeline needs the 18 standard dimensions; got 1 \\(missing end_of_turn_timeout_ms, .*; unknown x\\)"):
         simulate(odd, BUILTIN_SCENARIOS["normal_faq"], np.array([[0]]))
+
+
+def test_packed_penalties_match_the_penalty_list() -> None:
+    from pytest_voicetest.voicesim.scoring import penalty_data, penalty_stats
+
+    points = latin_hypercube(SPACE, 30, seed=2)
+    log = simulate(SPACE, BUILTIN_SCENARIOS["long_intake_30"], points)
+    records, counts = log.packed()
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    lists = [log.for_point(i) for i in range(len(points))]
+    for i, penalties in enumerate(lists):
+        stored = penalty_data(records[bounds[i]:bounds[i + 1]])
+        assert [(p["type"], p["turn"], p["weight"]) for p in stored] == [(p.type, p.turn, p.weight) for p in penalties]
+        assert [p["amount"] for p in stored] == pytest.approx([p.amount for p in penalties], abs=1e-4)
+        assert [p["time_s"] for p in stored] == pytest.approx([p.time_s for p in penalties], abs=1e-3)
+    stats = penalty_stats(records, counts)
+    assert stats[:, 0].sum() > 0
+    for code, kind in enumerate(PENALTY_TYPES):
+        assert stats[code, 0] == sum(any(p.type == kind for p in penalties) for penalties in lists)
+        assert stats[code, 1] == sum(p.type == kind for penalties in lists for p in penalties)
+        assert stats[code, 2] == pytest.approx(sum(p.cost for penalties in lists for p in penalties if p.type == kind), rel=1e-6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -17,8 +18,8 @@ from pytest_voicetest.cli import main
 from pytest_voicetest.errors import InputError
 from pytest_voicetest.voicesim import runs
 from pytest_voicetest.voicesim.adapters import adapter_log, export_snippet
-from pytest_voicetest.voicesim.space import DEFAULT_SPACE
-from pytest_voicetest.voicesim.store import open_store
+from pytest_voicetest.voicesim.space import DEFAULT_SPACE, Space
+from pytest_voicetest.voicesim.store import RunCompleted, RunNotFound, open_store
 
 DEFAULT = list(DEFAULT_SPACE.default_point())
 
@@ -45,72 +46,300 @@ def test_create_list_newest_first_and_limits(store) -> None:
         runs.create(store, "  ")
 
 
-def test_evaluate_validates_and_stores(store) -> None:
+def test_list_pages_with_offset_and_cursor(store) -> None:
+    made = [runs.create(store, f"run {i}", scenarios=["normal_faq"]).id for i in range(7)]
+    newest_first = made[::-1]
+    assert [r.id for r in runs.list_runs(store, 3, offset=2)] == newest_first[2:5]
+    assert runs.list_runs(store, 3, offset=7) == []
+    seen, cursor = [], None
+    while True:
+        page = runs.list_page(store, 3, cursor=cursor)
+        seen += [run["id"] for run in page["runs"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == newest_first
+    assert runs.list_page(store, 7)["next_cursor"] is None  # an exact last page says so
+    first_page = runs.list_runs(store, 3)
+    runs.create(store, "late", scenarios=["normal_faq"])  # a new run does not shift the next page
+    assert [r.id for r in runs.list_runs(store, 3, cursor=first_page[-1].cursor)] == newest_first[3:6]
+    with pytest.raises(InputError, match="is not a cursor from a previous page") as bad_cursor:
+        runs.list_runs(store, cursor="nonsense!")
+    assert bad_cursor.value.field == "cursor"
+    with pytest.raises(InputError, match="offset must be a whole number 0..") as bad_offset:
+        runs.list_runs(store, offset=-1)
+    assert bad_offset.value.field == "offset"
+
+
+def test_workspaces_do_not_see_each_other(store) -> None:
+    mine = runs.create(store, "mine", scenarios=["normal_faq"], workspace="ws-a")
+    theirs = runs.create(store, "theirs", scenarios=["normal_faq"], workspace="ws-b")
+    assert [r.id for r in runs.list_runs(store, workspace="ws-a")] == [mine.id]
+    assert runs.show(store, mine.id, workspace="ws-a")["id"] == mine.id
+    with pytest.raises(RunNotFound, match=f"no VoiceSim run '{theirs.id}'") as hidden:
+        runs.evaluate(store, theirs.id, DEFAULT, "normal_faq", workspace="ws-a")
+    assert theirs.id not in (hidden.value.fix or "")  # the recent-runs hint stays inside the workspace
+    assert mine.id in (hidden.value.fix or "")
+    assert {r.id for r in runs.list_runs(store)} == {mine.id, theirs.id}  # no workspace: everything (CLI, pytest)
+
+
+def test_create_and_get_return_the_configuration_space(store) -> None:
+    run = runs.create(store, "space", scenarios=["normal_faq", "crisis_at_10"])
+    for data in (run.to_data(), runs.show(store, run.id)):
+        dimensions = data["space"]["dimensions"]
+        assert len(dimensions) == 18
+        assert dimensions[0] == {
+            "name": "end_of_turn_timeout_ms", "unit": "ms", "bins": [250, 400, 600, 800, 1200, 1800], "default": 2,
+            "description": DEFAULT_SPACE.dimensions[0].description,
+        }
+        assert data["status"] == "running" and data["samples"] == 0
+
+
+def test_evaluate_returns_adapter_log_and_stores(store) -> None:
     run = runs.create(store, "eval", scenarios=["crisis_at_10", "normal_faq"])
     result = runs.evaluate(store, run.id, DEFAULT, "crisis_at_10")
     assert 0 <= result.score <= 1 and result.penalties
+    assert result.adapter_log == [entry.to_data() for entry in adapter_log(DEFAULT_SPACE, DEFAULT)]
+    data = result.to_data()
+    assert {"point", "scenario", "score", "penalties", "adapter_log"} <= data.keys()
     [stored] = store.evaluations(run.id)
     assert (stored.point, stored.scenario, stored.score) == (tuple(DEFAULT), "crisis_at_10", result.score)
-    with pytest.raises(InputError, match="a point has 18 bin indices"):
-        runs.evaluate(store, run.id, DEFAULT[:5], "crisis_at_10")
-    with pytest.raises(InputError, match=r"point\[0\]: end_of_turn_timeout_ms has 6 bins"):
-        runs.evaluate(store, run.id, [6] + DEFAULT[1:], "crisis_at_10")
-    with pytest.raises(InputError, match="has no scenario 'silent_caller'"):
-        runs.evaluate(store, run.id, DEFAULT, "silent_caller")
+    assert stored.penalties == result.penalties
+    again = runs.evaluate(store, run.id, DEFAULT, "crisis_at_10")
+    assert again.score == result.score and len(store.evaluations(run.id)) == 1  # stored once
+
+
+@pytest.mark.parametrize(
+    ("point", "scenario", "field", "message"),
+    [
+        (DEFAULT[:5], "crisis_at_10", "point", "a point has 18 bin indices, one per dimension; got 5"),
+        (DEFAULT + [0], "crisis_at_10", "point", "a point has 18 bin indices, one per dimension; got 19"),
+        ([6] + DEFAULT[1:], "crisis_at_10", "point[0]", "end_of_turn_timeout_ms has 6 bins, so its index must be 0..5; got 6"),
+        (DEFAULT[:3] + [-1] + DEFAULT[4:], "crisis_at_10", "point[3]", "vad_activation_threshold has 6 bins, so its index must be 0..5; got -1"),
+        (DEFAULT[:17] + [1.5], "crisis_at_10", "point[17]", "index for silence_reminder_s must be a whole number 0..4, got 1.5"),
+        ("0,1,2", "crisis_at_10", "point", "a point is a list of 18 bin indices, not str"),
+        (DEFAULT, "silent_caller", "scenario", "has no scenario 'silent_caller'"),
+        (DEFAULT, None, "scenario", "has no scenario None"),
+    ],
+)
+def test_evaluate_errors_name_the_field_and_range(store, point, scenario, field: str, message: str) -> None:
+    run = runs.create(store, "eval", scenarios=["crisis_at_10", "normal_faq"])
+    with pytest.raises(InputError) as raised:
+        runs.evaluate(store, run.id, point, scenario)
+    assert raised.value.field == field
+    assert message in raised.value.message
+    if field == "scenario":
+        assert raised.value.fix == "use one of: crisis_at_10, normal_faq"
+    assert store.evaluations(run.id) == []
     with pytest.raises(InputError, match="no VoiceSim run 'missing'"):
         runs.evaluate(store, "missing", DEFAULT, "normal_faq")
 
 
-def test_sample_is_deterministic_and_resumes(store, tmp_path: Path) -> None:
+def _stored(store, run_id: str) -> list[tuple[tuple[int, ...], str]]:
+    return [(e.point, e.scenario) for e in store.evaluations(run_id)]
+
+
+def test_every_sample_draws_new_points(store, tmp_path: Path) -> None:
+    run = runs.create(store, "sweep", scenarios=["normal_faq", "crisis_at_10"], seed=4)
+    first = runs.sample(store, run.id, 20)
+    second = runs.sample(store, run.id, 20)
+    assert (first["batch"], first["evaluated"], second["batch"], second["evaluated"]) == (0, 40, 1, 40)
+    stored = _stored(store, run.id)
+    assert len(stored) == len(set(stored)) == 80
+    assert len({point for point, _ in stored}) == 40  # 20 more distinct points, not the same 20 again
+    assert runs.show(store, run.id)["samples"] == 2
+    own_seed = [runs.sample(store, run.id, 10, seed=99) for _ in range(2)]
+    assert [s["evaluated"] for s in own_seed] == [20, 20]  # a given seed also draws new points each time
+    assert len({point for point, _ in _stored(store, run.id)}) == 60
+    # The sampler state lives in the store: a fresh connection continues the same sequence.
+    other = open_store(tmp_path / "other.db")
+    twin = runs.create(other, "twin", scenarios=["normal_faq", "crisis_at_10"], seed=4)
+    runs.sample(other, twin.id, 20)
+    other.close()
+    reopened = open_store(tmp_path / "other.db")
+    runs.sample(reopened, twin.id, 20)
+    assert sorted(_stored(reopened, twin.id)) == sorted(stored)
+    reopened.close()
+
+
+def test_interrupted_sample_resumes_without_duplicates_or_gaps(store) -> None:
     run = runs.create(store, "sweep", scenarios=["normal_faq", "crisis_at_10", "greeting_barge_in"], seed=4)
     progress: list[tuple[int, int]] = []
 
-    def stop_after_first_chunk(done: int, total: int) -> None:
+    def stop_after_second_chunk(done: int, total: int) -> None:
         progress.append((done, total))
         if len(progress) == 2:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        runs.sample(store, run.id, 100, progress=stop_after_first_chunk, chunk=40)
-    stored = len(store.evaluations(run.id))
-    assert stored == 80  # two chunks reached the store before the interrupt
+        runs.sample(store, run.id, 100, progress=stop_after_second_chunk, chunk=40)
+    assert progress == [(40, 300), (80, 300)]
+    assert len(store.evaluations(run.id)) == 80  # two chunks reached the store before the interrupt
     resumed = runs.sample(store, run.id, 100, chunk=40)
-    assert resumed == {"run_id": run.id, "points": 100, "scenarios": 3, "evaluated": 300 - stored, "skipped": stored}
-    again = runs.sample(store, run.id, 100)
-    assert (again["evaluated"], again["skipped"]) == (0, 300)
-    other = open_store(tmp_path / "other.db")
-    twin = runs.create(other, "twin", scenarios=["normal_faq", "crisis_at_10", "greeting_barge_in"], seed=4)
-    runs.sample(other, twin.id, 100)
-    mine = sorted((e.point, e.scenario, e.score) for e in store.evaluations(run.id))
-    theirs = sorted((e.point, e.scenario, e.score) for e in other.evaluations(twin.id))
-    assert mine == theirs  # same seed, same points, same scores
-    other.close()
+    assert resumed == {"run_id": run.id, "batch": 0, "points": 100, "scenarios": 3, "evaluated": 220, "skipped": 80}
+    stored = _stored(store, run.id)
+    assert len(stored) == len(set(stored)) == 300
+    assert runs.sample(store, run.id, 100)["batch"] == 1  # finished: the next call draws anew
+    uninterrupted = runs.create(store, "twin", scenarios=["normal_faq", "crisis_at_10", "greeting_barge_in"], seed=4)
+    runs.sample(store, uninterrupted.id, 100)
+    assert sorted(stored) == sorted(_stored(store, uninterrupted.id)[:300])  # same points as an uninterrupted run
 
 
-def test_show_points_summary_complete(store) -> None:
+KILL_AFTER_TWO_CHUNKS = """
+import os, signal, sys
+from pytest_voicetest.voicesim import runs
+from pytest_voicetest.voicesim.store import RunCompleted, RunNotFound, open_store
+calls = []
+def progress(done, total):
+    calls.append(done)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+store = open_store(sys.argv[1])
+runs.sample(store, sys.argv[2], 90, chunk=30, progress=progress)
+"""
+
+
+def test_killed_sample_is_resumed_once_its_lease_expires(store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_voicetest.voicesim import store as store_module
+
+    run = runs.create(store, "killed", scenarios=["normal_faq", "backchanneler"], seed=3)
+    done = subprocess.run([sys.executable, "-c", KILL_AFTER_TWO_CHUNKS, str(tmp_path / "vs.db"), run.id], timeout=120)
+    assert done.returncode == -signal.SIGKILL
+    assert len(store.evaluations(run.id)) == 60
+    fresh = runs.sample(store, run.id, 90, chunk=30)
+    assert fresh["batch"] == 1  # the dead process still holds its lease: its batch is not taken over yet
+    monkeypatch.setattr(store_module, "LEASE_S", 0.0)
+    resumed = runs.sample(store, run.id, 90, chunk=30)
+    assert (resumed["batch"], resumed["evaluated"], resumed["skipped"]) == (0, 120, 60)
+    stored = _stored(store, run.id)
+    assert len(stored) == len(set(stored)) == 360
+
+
+def test_completed_run_refuses_writes_and_complete_is_idempotent(store) -> None:
+    run = runs.create(store, "done", scenarios=["normal_faq"])
+    runs.sample(store, run.id, 5)
+    completed = runs.complete(store, run.id)
+    assert completed.status == "completed" and completed.completed_at
+    again = runs.complete(store, run.id)
+    assert (again.status, again.completed_at) == ("completed", completed.completed_at)
+    for write in (lambda: runs.evaluate(store, run.id, DEFAULT, "normal_faq"), lambda: runs.sample(store, run.id, 5)):
+        with pytest.raises(RunCompleted, match=f"run {run.id} is completed, so it takes no more evaluations or samples") as refused:
+            write()
+        assert refused.value.field == "run_id" and "create a new run" in (refused.value.fix or "")
+    assert len(store.evaluations(run.id)) == 5
+    assert runs.show(store, run.id)["evaluations"] == 5 and runs.summary(store, run.id)["status"] == "completed"
+
+
+def test_a_run_completed_during_a_sample_stops_it(store) -> None:
+    run = runs.create(store, "race", scenarios=["normal_faq", "crisis_at_10"])
+
+    def complete_midway(done: int, total: int) -> None:
+        if done == 10:
+            runs.complete(store, run.id)
+
+    with pytest.raises(InputError, match="is completed"):
+        runs.sample(store, run.id, 20, chunk=10, progress=complete_midway)
+    assert len(store.evaluations(run.id)) == 10
+
+
+def test_shards_share_the_latest_sample(store) -> None:
+    run = runs.create(store, "shards", scenarios=["normal_faq", "crisis_at_10"], seed=2, run_id="fixed-id")
+    assert runs.create(store, "shards", scenarios=["normal_faq"], run_id="fixed-id").scenarios == ["normal_faq", "crisis_at_10"]
+    first = runs.sample(store, run.id, 12, only=["normal_faq"])
+    second = runs.sample(store, run.id, 12, only=["crisis_at_10"])
+    repeat = runs.sample(store, run.id, 12, only=["normal_faq"])
+    assert (first["batch"], second["batch"], repeat["batch"]) == (0, 0, 0)
+    assert (repeat["evaluated"], repeat["skipped"]) == (0, 12)
+    points = {scenario: {p for p, s in _stored(store, run.id) if s == scenario} for scenario in ("normal_faq", "crisis_at_10")}
+    assert points["normal_faq"] == points["crisis_at_10"] and len(points["normal_faq"]) == 12
+    with pytest.raises(InputError, match="latest sample has 12 points") as size:
+        runs.sample(store, run.id, 13, only=["normal_faq"])
+    assert size.value.field == "n_points"
+    with pytest.raises(InputError, match="has no scenario 'silent_caller'") as unknown:
+        runs.sample(store, run.id, 12, only=["silent_caller"])
+    assert unknown.value.field == "only"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "message"),
+    [
+        ({"n_points": 0}, "n_points", "the number of points must be a whole number 1..100000, got 0"),
+        ({"n_points": "5"}, "n_points", "the number of points must be a whole number 1..100000, got '5'"),
+        ({"n_points": 5, "seed": -1}, "seed", "seed must be a whole number 0..4294967295, got -1"),
+        ({"n_points": 5, "seed": 2**32}, "seed", "seed must be a whole number 0..4294967295, got 4294967296"),
+        ({"n_points": 5, "chunk": 0}, "chunk", "chunk must be a whole number 1..100000, got 0"),
+    ],
+)
+def test_sample_argument_errors(store, kwargs: dict, field: str, message: str) -> None:
+    run = runs.create(store, "args", scenarios=["normal_faq"])
+    with pytest.raises(InputError) as raised:
+        runs.sample(store, run.id, **kwargs)
+    assert (raised.value.field, raised.value.message) == (field, message)
+
+
+@pytest.mark.parametrize("seed", [-1, 2**32, 1.5, True, "7"])
+def test_create_refuses_seeds_out_of_range(store, seed) -> None:
+    with pytest.raises(InputError, match="seed must be a whole number 0..4294967295") as raised:
+        runs.create(store, "seed", seed=seed)
+    assert raised.value.field == "seed"
+    assert runs.list_runs(store) == []
+
+
+def test_space_of_a_run_must_be_simulatable(store) -> None:
+    odd = Space.from_data({"dimensions": [d for d in DEFAULT_SPACE.to_data()["dimensions"][:17]]})
+    with pytest.raises(InputError, match="the pipeline needs the 18 standard dimensions; got 17 \\(missing silence_reminder_s\\)") as raised:
+        runs.create(store, "odd", space=odd)
+    assert raised.value.field == "dimensions"
+
+
+def test_samples_of_a_narrow_space_stay_distinct(store) -> None:
+    """2 bins per dimension (262,144 points): 2,000-point draws collide, and are topped up."""
+    narrow = Space.from_data({"overrides": {d.name: {"bins": list(d.bins[:2]), "default": 0} for d in DEFAULT_SPACE.dimensions}})
+    run = runs.create(store, "narrow", space=narrow, scenarios=["normal_faq"], seed=1)
+    sizes = [runs.sample(store, run.id, 2000)["points"] for _ in range(2)]
+    points = [p for p, _ in _stored(store, run.id)]
+    assert sizes == [2000, 2000] and len(points) == len(set(points)) == 4000
+
+
+def test_show_points_summary(store) -> None:
     run = runs.create(store, "summary", scenarios=["normal_faq", "backchanneler"], seed=1)
     runs.sample(store, run.id, 60)
     shown = runs.show(store, run.id)
     assert (shown["status"], shown["evaluations"], shown["points"]) == ("running", 120, 60)
-    best = max(store.evaluations(run.id), key=lambda e: e.score)
+    everything = store.evaluations(run.id)
+    best = max(everything, key=lambda e: e.score)
     assert shown["best"]["score"] == round(best.score, 6)
+    for name in ("normal_faq", "backchanneler"):
+        mine = [e for e in everything if e.scenario == name]
+        top = max(mine, key=lambda e: e.score)
+        assert shown["best_per_scenario"][name]["score"] == round(top.score, 6)
+        assert shown["best_per_scenario"][name]["point"] == list(top.point)
+        assert shown["best_per_scenario"][name]["values"] == DEFAULT_SPACE.values(top.point)
     top = runs.points(store, run.id)
-    assert len(top) == 50 and [e.score for e in top] == sorted((e.score for e in top), reverse=True)
+    assert len(top) == 50 and [e.score for e in top] == sorted((e.score for e in everything), reverse=True)[:50]
     faq = runs.points(store, run.id, scenario="normal_faq", limit=200, order_by="time")
     assert len(faq) == 60 and {e.scenario for e in faq} == {"normal_faq"}
-    for bad in ({"limit": 201}, {"limit": 0}, {"order_by": "name"}, {"scenario": "crisis_at_10"}):
-        with pytest.raises(InputError):
+    assert [e.point for e in faq] == [e.point for e in everything if e.scenario == "normal_faq"]
+    paged = runs.points(store, run.id, limit=20, offset=40)
+    assert [(e.point, e.scenario) for e in paged] == [(e.point, e.scenario) for e in runs.points(store, run.id, limit=60)[40:60]]
+    for bad, field in (({"limit": 201}, "limit"), ({"limit": 0}, "limit"), ({"order_by": "name"}, "order_by"),
+                       ({"scenario": "crisis_at_10"}, "scenario"), ({"offset": -5}, "offset")):
+        with pytest.raises(InputError) as raised:
             runs.points(store, run.id, **bad)
+        assert raised.value.field == field
     summary = runs.summary(store, run.id)
     assert set(summary["best_per_scenario"]) == {"normal_faq", "backchanneler"}
     frequencies = [row["evaluations"] for row in summary["penalty_frequency"]]
     assert frequencies == sorted(frequencies, reverse=True)
+    by_type: dict[str, set[int]] = {}
+    for index, evaluation in enumerate(everything):
+        for penalty in evaluation.penalties:
+            by_type.setdefault(penalty["type"], set()).add(index)
+    assert {row["type"]: row["evaluations"] for row in summary["penalty_frequency"]} == {k: len(v) for k, v in by_type.items()}
     diff = summary["config_diff"]
     assert diff["default_mean_score"] is not None and len(diff["best_point"]) == 18
     changed = {c["dimension"] for c in diff["changes"]}
     assert changed == {name for name, i, d in zip(DEFAULT_SPACE.names, diff["best_point"], DEFAULT) if i != d}
-    completed = runs.complete(store, run.id)
-    assert completed.status == "completed" and completed.completed_at
 
 
 def test_concurrent_writers_share_one_sqlite_file(tmp_path: Path) -> None:
@@ -255,27 +484,74 @@ def postgres_url():
     shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.slow  # starting and stopping the throw-away cluster takes 5-10 s
 def test_postgres_store_has_the_same_behaviour(postgres_url: str) -> None:
     store = open_store(postgres_url)
     run = runs.create(store, "pg", scenarios=["normal_faq", "crisis_at_10"], seed=3)
     first = runs.sample(store, run.id, 25)
     again = runs.sample(store, run.id, 25)
-    assert (first["evaluated"], again["skipped"]) == (50, 50)
-    assert runs.show(store, run.id)["evaluations"] == 50
-    assert len(runs.points(store, run.id, scenario="crisis_at_10", limit=10)) == 10
+    assert (first["evaluated"], again["batch"], again["evaluated"]) == (50, 1, 50)
+    shard = runs.sample(store, run.id, 25, only=["normal_faq"])
+    assert (shard["batch"], shard["skipped"]) == (1, 25)
+    evaluation = runs.evaluate(store, run.id, DEFAULT, "crisis_at_10")
+    assert evaluation.adapter_log
+    shown = runs.show(store, run.id)
+    assert (shown["evaluations"], shown["points"], shown["samples"]) == (101, 51, 2)
+    assert set(shown["best_per_scenario"]) == {"normal_faq", "crisis_at_10"}
+    assert len(runs.points(store, run.id, scenario="crisis_at_10", limit=10, offset=5)) == 10
     assert runs.summary(store, run.id)["best_per_scenario"].keys() == {"normal_faq", "crisis_at_10"}
-    assert runs.list_runs(store)[0].id == run.id
+    second = runs.create(store, "pg 2", scenarios=["normal_faq"], seed=2**32 - 1)
+    page = runs.list_page(store, 1)
+    assert [r["id"] for r in page["runs"]] == [second.id]
+    assert [r.id for r in runs.list_runs(store, 1, cursor=page["next_cursor"])] == [run.id]
     assert runs.complete(store, run.id).status == "completed"
+    with pytest.raises(InputError, match="is completed"):
+        runs.sample(store, run.id, 5)
     store.close()
-    sqlite = open_store(Path(os.environ.get("TMPDIR", "/tmp")) / f"vs-compare-{os.getpid()}.db")
+    sqlite = open_store(Path(os.environ.get("TMPDIR", "/tmp")) / f"vs-compare-{os.getpid()}-{time.time_ns()}.db")
     twin = runs.create(sqlite, "twin", scenarios=["normal_faq", "crisis_at_10"], seed=3)
     runs.sample(sqlite, twin.id, 25)
+    runs.sample(sqlite, twin.id, 25)
+    runs.evaluate(sqlite, twin.id, DEFAULT, "crisis_at_10")
     pg = open_store(postgres_url)
     assert sorted((e.point, e.scenario, round(e.score, 9)) for e in pg.evaluations(run.id)) == sorted(
         (e.point, e.scenario, round(e.score, 9)) for e in sqlite.evaluations(twin.id)
     )
     pg.close()
     sqlite.close()
+    _schema_1_on_postgres(postgres_url)
+
+
+def _schema_1_on_postgres(postgres_url: str) -> None:
+    """A PostgreSQL store written by schema 1 is converted in place, keeping its results."""
+    import psycopg
+
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute("CREATE DATABASE legacy")
+    url = postgres_url.rsplit("/", 1)[0] + "/legacy"
+    penalty = {"type": "dead_air", "weight": 0.03, "amount": 0.5, "time_s": 3.25, "turn": 1}
+    with psycopg.connect(url, autocommit=True) as old:
+        old.execute("CREATE TABLE vs_runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, completed_at TEXT, "
+                    "status TEXT NOT NULL, seed INTEGER NOT NULL, space TEXT NOT NULL, scenarios TEXT NOT NULL)")
+        old.execute("CREATE TABLE vs_evaluations (id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, point_key TEXT NOT NULL, scenario TEXT NOT NULL, "
+                    "score DOUBLE PRECISION NOT NULL, penalties TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (run_id, point_key, scenario))")
+        old.execute("INSERT INTO vs_runs VALUES ('old', 'before', '2025-01-01T00:00:00+00:00', NULL, 'running', 1, %s, %s)",
+                    (json.dumps(DEFAULT_SPACE.to_data()), json.dumps(["normal_faq"])))
+        old.execute("INSERT INTO vs_evaluations (run_id, point_key, scenario, score, penalties, created_at) VALUES ('old', %s, 'normal_faq', 0.8, %s, 'x')",
+                    (",".join(map(str, DEFAULT)), json.dumps([penalty])))
+    store = open_store(url)
+    [kept] = store.evaluations("old")
+    assert (kept.point, kept.score, kept.penalties) == (tuple(DEFAULT), 0.8, [penalty])
+    assert runs.sample(store, "old", 3)["evaluated"] == 3
+    store.close()
+
+
+def test_postgres_url_errors_hide_the_password() -> None:
+    pytest.importorskip("psycopg", reason="psycopg (the postgres extra) is not installed")
+    with pytest.raises(InputError) as raised:
+        open_store("postgresql://vt:s3cret-pw@127.0.0.1:1/db?connect_timeout=1")
+    assert "s3cret-pw" not in str(raised.value) and "vt:***@127.0.0.1:1" in str(raised.value)
+    assert raised.value.field == "store"
 
 
 def test_vectorised_points_evaluate_like_single_ones() -> None:

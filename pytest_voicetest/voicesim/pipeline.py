@@ -51,12 +51,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
 from .scenarios import Scenario
 from .scoring import PenaltyLog
-from .space import DEFAULT_DIMENSIONS, Space
+from .space import Space
 
-REQUIRED = tuple(d.name for d in DEFAULT_DIMENSIONS)
 WORDS_PER_SECOND = 150 / 60
 FIRST_AUDIO_MS = {"fast": 150.0, "balanced": 300.0, "quality": 600.0}
 FILLER_MS = {"none": 0.0, "minimal": 400.0, "natural": 700.0, "verbose": 1500.0}
@@ -102,21 +100,14 @@ def _numeric(values: tuple, indices: np.ndarray) -> np.ndarray:
     return table[indices]
 
 
-def _lookup(values: tuple, indices: np.ndarray, mapping: dict[str, float], name: str) -> np.ndarray:
-    unknown = [v for v in values if v not in mapping]
-    if unknown:
-        raise InputError(f"{name} bins must be among {sorted(mapping)}; got {unknown}", field=f"space.{name}")
+def _lookup(values: tuple, indices: np.ndarray, mapping: dict[str, float]) -> np.ndarray:
+    """Categorical bins (checked against the standard values by `Space`) mapped to numbers."""
     return np.array([mapping[v] for v in values])[indices]
 
 
 def settings_for(space: Space, points: np.ndarray) -> Settings:
     """Decode bin indices into setting arrays."""
-    if sorted(space.names) != sorted(REQUIRED):
-        missing = sorted(set(REQUIRED) - set(space.names))
-        raise InputError(
-            f"the pipeline needs the 18 standard dimensions; missing {missing or 'none'}",
-            field="space", fix="customise bins and defaults of the standard dimensions instead",
-        )
+    space.require_standard()
     column = {name: points[:, i] for i, name in enumerate(space.names)}
     bins = {d.name: d.bins for d in space.dimensions}
 
@@ -133,17 +124,17 @@ def settings_for(space: Space, points: np.ndarray) -> Settings:
         min_speech=numeric("barge_in_min_speech_s"),
         cooldown=numeric("barge_in_cooldown_s"),
         shield=numeric("greeting_shield_s"),
-        filler_after_ms=np.where(_lookup(filler_style, column["filler_style"], FILLER_MS, "filler_style") > 0, FILLER_AFTER_MS, np.inf),
-        filler_ms=_lookup(filler_style, column["filler_style"], FILLER_MS, "filler_style"),
-        filler_cost=_lookup(filler_style, column["filler_style"], FILLER_COST, "filler_style"),
+        filler_after_ms=np.where(_lookup(filler_style, column["filler_style"], FILLER_MS) > 0, FILLER_AFTER_MS, np.inf),
+        filler_ms=_lookup(filler_style, column["filler_style"], FILLER_MS),
+        filler_cost=_lookup(filler_style, column["filler_style"], FILLER_COST),
         filler_cooldown_ms=numeric("filler_cooldown_ms"),
         empathy_ms=numeric("empathy_hold_ms"),
         max_words=numeric("max_response_words"),
         speed=numeric("tts_speed"),
-        first_audio_ms=_lookup(bins["tts_latency_class"], column["tts_latency_class"], FIRST_AUDIO_MS, "tts_latency_class"),
+        first_audio_ms=_lookup(bins["tts_latency_class"], column["tts_latency_class"], FIRST_AUDIO_MS),
         progress_ms=numeric("progress_message_interval_ms"),
-        context=_lookup(bins["context_strategy"], column["context_strategy"], {c: i for i, c in enumerate(contexts)}, "context_strategy").astype(int),
-        safety=_lookup(bins["safety_response"], column["safety_response"], {p: i for i, p in enumerate(policies)}, "safety_response").astype(int),
+        context=_lookup(bins["context_strategy"], column["context_strategy"], {c: i for i, c in enumerate(contexts)}).astype(int),
+        safety=_lookup(bins["safety_response"], column["safety_response"], {p: i for i, p in enumerate(policies)}).astype(int),
         reminder_s=numeric("silence_reminder_s"),
     )
 

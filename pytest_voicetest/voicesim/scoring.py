@@ -27,11 +27,17 @@ where the amount is 1 for a discrete event or a number of seconds for a duration
 | safety_violation      | 1.00   | a crisis ignored (or lost from context)                   |
 
 Composite score = clip(1 - sum of costs, 0, 1).
+
+Stored penalties are packed records (`PENALTY_DTYPE`: the type's index in
+`PENALTY_TYPES`, the turn, the amount and the time as float32); the weight is the
+type's weight here, so changing the types or their weights needs a new store schema
+version. A score is computed (and stored) from the exact amounts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +63,37 @@ WEIGHTS: dict[str, float] = {
     "safety_violation": 1.00,
 }
 PENALTY_TYPES: tuple[str, ...] = tuple(WEIGHTS)
+TYPE_CODES: dict[str, int] = {kind: code for code, kind in enumerate(PENALTY_TYPES)}
+WEIGHT_BY_CODE = np.array([WEIGHTS[kind] for kind in PENALTY_TYPES])
+# 13 bytes per penalty: float32 keeps amounts and times well within the 4 and 3 decimals shown.
+PENALTY_DTYPE = np.dtype([("type", "u1"), ("turn", "<i4"), ("amount", "<f4"), ("time", "<f4")])
+
+
+def encode_penalties(penalties: list[dict[str, Any]]) -> np.ndarray:
+    """Penalty dicts (`Penalty.to_data` shape) as packed records."""
+    return np.array([(TYPE_CODES[p["type"]], p["turn"], p["amount"], p["time_s"]) for p in penalties], dtype=PENALTY_DTYPE)
+
+
+def penalty_stats(records: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per penalty type (rows in `PENALTY_TYPES` order): evaluations hit, occurrences and
+    total cost, over the evaluations whose penalties are `records` (`counts` per evaluation)."""
+    kinds = records["type"].astype(np.int64)
+    types = len(PENALTY_TYPES)
+    flags = np.zeros((len(counts), types), dtype=bool)
+    flags[np.repeat(np.arange(len(counts)), counts), kinds] = True
+    return np.stack([
+        flags.sum(axis=0).astype(float),
+        np.bincount(kinds, minlength=types).astype(float),
+        np.bincount(kinds, weights=WEIGHT_BY_CODE[kinds] * records["amount"], minlength=types),
+    ], axis=1)
+
+
+def penalty_data(records: np.ndarray) -> list[dict[str, Any]]:
+    """Packed penalty records as dicts (`Penalty.to_data` shape)."""
+    return [
+        Penalty(PENALTY_TYPES[code], WEIGHTS[PENALTY_TYPES[code]], amount, time_s, turn).to_data()
+        for code, turn, amount, time_s in records.tolist()
+    ]
 
 
 @dataclass(frozen=True)
@@ -85,9 +122,9 @@ class PenaltyLog:
     entries: list[tuple[str, int, np.ndarray, np.ndarray]] = field(default_factory=list)
 
     def add(self, kind: str, turn: int, amount: np.ndarray | float, time_s: np.ndarray | float) -> None:
-        amounts = np.broadcast_to(np.asarray(amount, dtype=float), (self.size,))
+        amounts = np.asarray(amount, dtype=float)
         if amounts.any():
-            self.entries.append((kind, turn, amounts, np.broadcast_to(np.asarray(time_s, dtype=float), (self.size,))))
+            self.entries.append((kind, turn, np.broadcast_to(amounts, (self.size,)), np.broadcast_to(np.asarray(time_s, dtype=float), (self.size,))))
 
     def costs(self) -> np.ndarray:
         total = np.zeros(self.size)
@@ -97,6 +134,21 @@ class PenaltyLog:
 
     def scores(self) -> np.ndarray:
         return np.clip(1.0 - self.costs(), 0.0, 1.0)
+
+    def packed(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every penalty as a packed record, point by point (each point's in the order
+        `for_point` lists them), and how many belong to each point."""
+        if not self.entries:
+            return np.zeros(0, dtype=PENALTY_DTYPE), np.zeros(self.size, dtype=np.int64)
+        amounts = np.stack([entry[2] for entry in self.entries]).T
+        hit = amounts > 0
+        points, rows = np.nonzero(hit)
+        records = np.empty(len(points), dtype=PENALTY_DTYPE)
+        records["type"] = np.array([TYPE_CODES[entry[0]] for entry in self.entries], dtype=np.uint8)[rows]
+        records["turn"] = np.array([entry[1] for entry in self.entries], dtype=np.int32)[rows]
+        records["amount"] = amounts[points, rows]
+        records["time"] = np.stack([entry[3] for entry in self.entries]).T[points, rows]
+        return records, hit.sum(axis=1)
 
     def for_point(self, index: int) -> list[Penalty]:
         return [

@@ -1,82 +1,74 @@
 """Summaries of evaluations: best point per scenario, penalty frequency, the best
 configuration's difference from production defaults, dimension influence, and a plot.
 
-Influence of a dimension = the spread (max - min) of the mean score per bin; the plot
-shows mean score over the two most influential dimensions.
+Everything is computed with numpy over a run's evaluations as columns (`store.Columns`),
+so a summary of 100,000 evaluations takes milliseconds. Influence of a dimension = the
+spread (max - min) of the mean score per bin; the plot shows mean score over the two
+most influential dimensions.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from ..errors import InputError
+from .scoring import PENALTY_TYPES
 from .space import Space
+from .store import Columns, unique_points
 
 
 class Scored(Protocol):
     point: tuple[int, ...]
-    scenario: str
     score: float
-    penalties: list[dict[str, Any]]
 
 
-def _values(space: Space, point: Sequence[int]) -> dict[str, Any]:
-    return space.values(point)
+def best_per_scenario(space: Space, table: Columns) -> dict[str, dict[str, Any]]:
+    """Per scenario (by name), the highest-scoring point (the earliest among equals)."""
+    best = {}
+    for name in sorted(set(table.scenarios.tolist())):
+        rows = np.flatnonzero(table.scenarios == name)
+        row = rows[np.argmax(table.scores[rows])]
+        point = tuple(int(v) for v in table.points[row])
+        best[name] = {"point": list(point), "score": round(float(table.scores[row]), 6), "values": space.values(point)}
+    return best
 
 
-def best_per_scenario(space: Space, evaluations: Iterable[Scored]) -> dict[str, dict[str, Any]]:
-    best: dict[str, Scored] = {}
-    for evaluation in evaluations:
-        current = best.get(evaluation.scenario)
-        if current is None or evaluation.score > current.score:
-            best[evaluation.scenario] = evaluation
-    return {
-        name: {"point": list(e.point), "score": round(e.score, 6), "values": _values(space, e.point)}
-        for name, e in sorted(best.items())
-    }
-
-
-def penalty_frequency(evaluations: Sequence[Scored]) -> list[dict[str, Any]]:
+def penalty_frequency(table: Columns) -> list[dict[str, Any]]:
     """Per penalty type: evaluations hit, share of evaluations, occurrences, total cost; most frequent first."""
-    hit: dict[str, int] = defaultdict(int)
-    occurrences: dict[str, int] = defaultdict(int)
-    cost: dict[str, float] = defaultdict(float)
-    for evaluation in evaluations:
-        seen = set()
-        for penalty in evaluation.penalties:
-            occurrences[penalty["type"]] += 1
-            cost[penalty["type"]] += penalty["weight"] * penalty["amount"]
-            seen.add(penalty["type"])
-        for kind in seen:
-            hit[kind] += 1
-    total = max(len(evaluations), 1)
+    total = max(len(table.scores), 1)
     rows = [
-        {"type": kind, "evaluations": hit[kind], "share": round(hit[kind] / total, 4), "occurrences": occurrences[kind], "total_cost": round(cost[kind], 4)}
-        for kind in hit
+        {"type": PENALTY_TYPES[code], "evaluations": int(hit), "share": round(int(hit) / total, 4), "occurrences": int(occurrences), "total_cost": round(float(cost), 4)}
+        for code, (hit, occurrences, cost) in enumerate(table.penalty_stats.tolist())
+        if hit
     ]
     return sorted(rows, key=lambda row: (-row["evaluations"], -row["total_cost"], row["type"]))
 
 
-def mean_by_point(evaluations: Sequence[Scored]) -> tuple[dict[tuple[int, ...], float], int]:
-    """Mean score of each point over the scenarios it was scored on, for points scored on all of them."""
-    scenarios = {e.scenario for e in evaluations}
-    scores: dict[tuple[int, ...], list[float]] = defaultdict(list)
-    for evaluation in evaluations:
-        scores[tuple(evaluation.point)].append(evaluation.score)
-    complete = {point: sum(values) / len(values) for point, values in scores.items() if len(values) == len(scenarios)}
-    return complete, len(scenarios)
+def mean_by_point(table: Columns) -> tuple[np.ndarray, np.ndarray, int]:
+    """Points scored on every scenario of the table (sorted by index tuple) and their mean score."""
+    scenario_count = len(set(table.scenarios.tolist()))
+    if not len(table.scores):
+        return table.points[:0], np.zeros(0), 0
+    unique, inverse = unique_points(table.points)
+    counts = np.bincount(inverse, minlength=len(unique))
+    means = np.bincount(inverse, weights=table.scores, minlength=len(unique)) / np.maximum(counts, 1)
+    complete = counts == scenario_count
+    return unique[complete], means[complete], scenario_count
 
 
-def config_diff(space: Space, evaluations: Sequence[Scored]) -> dict[str, Any]:
+def config_diff(space: Space, table: Columns) -> dict[str, Any]:
     """The best point over all scenarios against the production defaults."""
-    means, scenario_count = mean_by_point(evaluations)
-    if not means:
+    points, means, scenario_count = mean_by_point(table)
+    if not len(means):
         return {"best_point": None, "changes": []}
-    best_point, best_mean = max(means.items(), key=lambda item: (item[1], [-i for i in item[0]]))
+    index = int(np.argmax(means))  # points are sorted, so among equal means the lowest indices win
+    best_point = tuple(int(v) for v in points[index])
     default = space.default_point()
+    at_default = np.flatnonzero((points == np.array(default)).all(axis=1))
     changes = [
         {"dimension": d.name, "default": d.bins[d.default], "best": d.bins[best_point[i]], "description": d.description}
         for i, d in enumerate(space.dimensions)
@@ -84,33 +76,37 @@ def config_diff(space: Space, evaluations: Sequence[Scored]) -> dict[str, Any]:
     ]
     return {
         "best_point": list(best_point),
-        "best_mean_score": round(best_mean, 6),
-        "default_mean_score": round(means[default], 6) if default in means else None,
+        "best_mean_score": round(float(means[index]), 6),
+        "default_mean_score": round(float(means[at_default[0]]), 6) if len(at_default) else None,
         "scenarios": scenario_count,
         "changes": changes,
     }
 
 
-def influence(space: Space, evaluations: Sequence[Scored]) -> list[dict[str, Any]]:
+def influence(space: Space, points: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
     """Per dimension, the spread of the mean score across its bins; largest first."""
     rows = []
     for index, dimension in enumerate(space.dimensions):
-        per_bin: dict[int, list[float]] = defaultdict(list)
-        for evaluation in evaluations:
-            per_bin[evaluation.point[index]].append(evaluation.score)
-        means = {b: sum(v) / len(v) for b, v in per_bin.items()}
-        spread = max(means.values()) - min(means.values()) if len(means) > 1 else 0.0
-        rows.append({"dimension": dimension.name, "spread": round(spread, 6), "bin_means": {str(dimension.bins[b]): round(m, 4) for b, m in sorted(means.items())}})
+        column = points[:, index]
+        counts = np.bincount(column, minlength=len(dimension.bins))
+        sums = np.bincount(column, weights=scores, minlength=len(dimension.bins))
+        present = np.flatnonzero(counts)
+        means = sums[present] / counts[present]
+        spread = float(means.max() - means.min()) if len(means) > 1 else 0.0
+        rows.append({
+            "dimension": dimension.name, "spread": round(spread, 6),
+            "bin_means": {str(dimension.bins[b]): round(float(m), 4) for b, m in zip(present.tolist(), means.tolist())},
+        })
     return sorted(rows, key=lambda row: (-row["spread"], row["dimension"]))
 
 
-def summarise(space: Space, evaluations: Sequence[Scored]) -> dict[str, Any]:
+def summarise_columns(space: Space, table: Columns) -> dict[str, Any]:
     return {
-        "evaluations": len(evaluations),
-        "best_per_scenario": best_per_scenario(space, evaluations),
-        "penalty_frequency": penalty_frequency(evaluations),
-        "config_diff": config_diff(space, evaluations),
-        "influence": influence(space, evaluations)[:5],
+        "evaluations": len(table.scores),
+        "best_per_scenario": best_per_scenario(space, table),
+        "penalty_frequency": penalty_frequency(table),
+        "config_diff": config_diff(space, table),
+        "influence": influence(space, table.points, table.scores)[:5],
     }
 
 
@@ -145,15 +141,15 @@ def plot(space: Space, evaluations: Sequence[Scored], path: Path) -> Path:
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError("plots need matplotlib", fix="pip install 'pytest-voicetest[plot]'") from None
-    import numpy as np
 
-    first, second = (space.names.index(row["dimension"]) for row in influence(space, evaluations)[:2])
+    points = np.array([e.point for e in evaluations], dtype=np.int64)
+    scores = np.array([e.score for e in evaluations], dtype=float)
+    first, second = (space.names.index(row["dimension"]) for row in influence(space, points, scores)[:2])
     a, b = space.dimensions[first], space.dimensions[second]
-    total = np.zeros((len(b.bins), len(a.bins)))
-    count = np.zeros_like(total)
-    for evaluation in evaluations:
-        total[evaluation.point[second], evaluation.point[first]] += evaluation.score
-        count[evaluation.point[second], evaluation.point[first]] += 1
+    cells = points[:, second] * len(a.bins) + points[:, first]
+    size = len(a.bins) * len(b.bins)
+    count = np.bincount(cells, minlength=size).reshape(len(b.bins), len(a.bins))
+    total = np.bincount(cells, weights=scores, minlength=size).reshape(count.shape)
     grid = np.where(count > 0, total / np.maximum(count, 1), np.nan)
     figure, axes = plt.subplots(figsize=(7, 5))
     image = axes.imshow(grid, origin="lower", cmap="viridis", vmin=0, vmax=1, aspect="auto")
