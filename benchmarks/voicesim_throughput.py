@@ -66,7 +66,9 @@ def one_process_sweep(folder: Path, points: int) -> tuple[float, int]:
     return elapsed, summary["evaluations"]
 
 
-def _shard(path: str, run_id: str, points: int, scenarios: list[str], barrier: multiprocessing.synchronize.Barrier, out: multiprocessing.Queue) -> None:
+def _shard(
+    path: str, run_id: str, points: int, scenarios: list[str], barrier: multiprocessing.synchronize.Barrier, out: multiprocessing.Queue
+) -> None:
     store = open_store(path)
     barrier.wait()
     started = time.time()
@@ -167,8 +169,12 @@ def main() -> None:
     print(f"    {one_rate:12,.0f} evaluations/s = {one_rate / GOAL:.2f}x the goal of {GOAL:,}/s ({statistics.median(one) * 1000:.0f} ms per sweep)")
     print("  the same sweep, two processes writing one store at once (8 scenarios each), then summarised:")
     print(f"    {two_rate:12,.0f} evaluations/s = {two_rate / GOAL:.2f}x the goal; {two_rate / one_rate:.2f}x one process")
-    print(f"    rows counted: {sum(s for _, s, _, _ in two):,} stored of {evaluations * args.repeat:,} expected over {args.repeat} sweeps; lost {lost}, doubled {doubled}")
-    print(f"  interrupted at half and resumed: {resumed['evaluated']:,} computed, {resumed['skipped']:,} already stored, {resume_seconds * 1000:.0f} ms")
+    print(
+        f"    rows counted: {sum(s for _, s, _, _ in two):,} stored of {evaluations * args.repeat:,} expected over {args.repeat} sweeps; lost {lost}, doubled {doubled}"
+    )
+    print(
+        f"  interrupted at half and resumed: {resumed['evaluated']:,} computed, {resumed['skipped']:,} already stored, {resume_seconds * 1000:.0f} ms"
+    )
     if lost or doubled:
         raise SystemExit("evaluations were lost or stored twice")
 

@@ -110,10 +110,12 @@ class Cursor:
         return max(int(self.raw.rowcount), 0)
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        return self.raw.fetchone()
+        row: tuple[Any, ...] | None = self.raw.fetchone()
+        return row
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return self.raw.fetchall()
+        rows: list[tuple[Any, ...]] = self.raw.fetchall()
+        return rows
 
     @property
     def rowcount(self) -> int:
@@ -151,9 +153,7 @@ class Database:
     def table_exists(self, cursor: Cursor, name: str) -> bool:
         raise NotImplementedError
 
-    def ensure_schema(
-        self, component: str, version: int, statements: Sequence[str], *, upgrade: Callable[[Cursor, int], bool] | None = None
-    ) -> None:
+    def ensure_schema(self, component: str, version: int, statements: Sequence[str], *, upgrade: Callable[[Cursor, int], bool] | None = None) -> None:
         """Create `component`'s tables (statements may use {serial}, {blob}, {float},
         {bigint}) unless this store already has them at `version`.
 
@@ -172,7 +172,8 @@ class Database:
             if found is not None and (found > version or upgrade is None):
                 raise InputError(
                     f"the store {self.where} holds {component} data of schema {found}; this pytest-voicetest uses schema {version}",
-                    field="store", fix="use another store, or the pytest-voicetest version that wrote this one",
+                    field="store",
+                    fix="use another store, or the pytest-voicetest version that wrote this one",
                 )
             if not (upgrade is not None and upgrade(cursor, found or 0)):
                 for statement in statements:
@@ -230,7 +231,8 @@ class SQLiteDatabase(Database):
                 if time.monotonic() > deadline:
                     raise InputError(
                         f"the store {self.where} stayed locked for {self.lock_timeout_s:.0f} s",
-                        field="store", fix="check for a stuck process holding the database",
+                        field="store",
+                        fix="check for a stuck process holding the database",
                     ) from None
                 attempt += 1
                 time.sleep(min(0.2, 0.005 * attempt))
@@ -293,7 +295,8 @@ class PostgresDatabase(Database):
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise InputError(
                 f"cannot connect to the PostgreSQL store {where}: {first.replace(url, where)}",
-                field="store", fix="check the URL and that the server runs and accepts this user",
+                field="store",
+                fix="check the URL and that the server runs and accepts this user",
             ) from None
         super().__init__(connection, where)
 
@@ -319,7 +322,8 @@ class PostgresDatabase(Database):
             try:
                 with self.connection.cursor() as cursor:
                     cursor.execute(self.sql(sql), tuple(params))
-                    return cursor.fetchall()
+                    rows: list[tuple[Any, ...]] = cursor.fetchall()
+                    return rows
             except self._psycopg.OperationalError as exc:
                 raise self._lost(exc) from None
 
@@ -345,14 +349,19 @@ def _is_location_error(exc: sqlite3.Error) -> bool:
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc)
     return name.startswith(SQLITE_LOCATION_ERRORS) or any(
-        phrase in text for phrase in ("readonly database", "unable to open", "not a database", "disk image is malformed", "disk is full", "disk I/O error")
+        phrase in text
+        for phrase in ("readonly database", "unable to open", "not a database", "disk image is malformed", "disk is full", "disk I/O error")
     )
 
 
 def _location_error(where: str, exc: sqlite3.Error) -> InputError:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
-        return InputError(f"the store {where} is not a usable SQLite database ({text})", field="store", fix=f"point the store at a new file or an existing VoiceSim store; {STORE_FIX}")
+        return InputError(
+            f"the store {where} is not a usable SQLite database ({text})",
+            field="store",
+            fix=f"point the store at a new file or an existing VoiceSim store; {STORE_FIX}",
+        )
     if "readonly" in text or "unable to open" in text:
         return InputError(f"cannot write the store {where} ({text})", field="store", fix="use a location this user can create and write files in")
     return InputError(f"the store {where} failed: {text}", field="store", fix="check the disk and the file, or use another store")
@@ -382,16 +391,21 @@ def _check_sqlite_path(path: Path) -> None:
                 raise InputError(f"cannot read the store {text} ({exc.strerror or exc})", field="store", fix="check its permissions") from None
             if header != SQLITE_HEADER:
                 raise InputError(
-                    f"the store {text} is not a SQLite database", field="store",
+                    f"the store {text} is not a SQLite database",
+                    field="store",
                     fix="point the store at a new file (it is created) or at an existing VoiceSim store",
                 )
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise InputError(f"cannot create the folder of the store {text} ({exc.strerror or exc})", field="store", fix="use a location this user can create files in") from None
+        raise InputError(
+            f"cannot create the folder of the store {text} ({exc.strerror or exc})", field="store", fix="use a location this user can create files in"
+        ) from None
     if not os.access(path.parent, os.W_OK):
-        raise InputError(f"cannot write the store {text}: its folder is not writable", field="store", fix="use a location this user can create files in")
+        raise InputError(
+            f"cannot write the store {text}: its folder is not writable", field="store", fix="use a location this user can create files in"
+        )
 
 
 def open_database(where: str | Path, *, lock_timeout_s: float = LOCK_TIMEOUT_S) -> Database:

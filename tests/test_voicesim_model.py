@@ -75,14 +75,30 @@ def test_space_customisation() -> None:
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"overrides": {"tts_speed": {"bins": [1.0, float("nan")]}}}, "overrides.tts_speed.bins[1]", "bin nan is not allowed; bins are finite numbers or names"),
+        (
+            {"overrides": {"tts_speed": {"bins": [1.0, float("nan")]}}},
+            "overrides.tts_speed.bins[1]",
+            "bin nan is not allowed; bins are finite numbers or names",
+        ),
         ({"overrides": {"tts_speed": {"bins": [1.0, float("inf")]}}}, "overrides.tts_speed.bins[1]", "bin inf is not allowed"),
-        ({"overrides": {"end_of_turn_timeout_ms": {"bins": [-1, 400]}}}, "overrides.end_of_turn_timeout_ms.bins[0]", "bin -1 is not allowed; bins are numbers 0..60000"),
+        (
+            {"overrides": {"end_of_turn_timeout_ms": {"bins": [-1, 400]}}},
+            "overrides.end_of_turn_timeout_ms.bins[0]",
+            "bin -1 is not allowed; bins are numbers 0..60000",
+        ),
         ({"overrides": {"tts_speed": {"bins": [0, 1.0]}}}, "overrides.tts_speed.bins[0]", "bins are numbers 0.25..4"),
         ({"overrides": {"vad_activation_threshold": {"bins": [0.5, 1.5]}}}, "overrides.vad_activation_threshold.bins[1]", "bins are numbers 0..1"),
         ({"overrides": {"tts_speed": {"bins": [1.0, "fast"]}}}, "overrides.tts_speed.bins[1]", "bin 'fast' is not allowed"),
-        ({"overrides": {"backchannel_delay_ms": {"bins": ["never", 800]}}}, "overrides.backchannel_delay_ms.bins[0]", "bins are numbers 0..600000 or 'off'"),
-        ({"overrides": {"filler_style": {"bins": ["none", "chatty"]}}}, "overrides.filler_style.bins[1]", "bins are one of none, minimal, natural, verbose"),
+        (
+            {"overrides": {"backchannel_delay_ms": {"bins": ["never", 800]}}},
+            "overrides.backchannel_delay_ms.bins[0]",
+            "bins are numbers 0..600000 or 'off'",
+        ),
+        (
+            {"overrides": {"filler_style": {"bins": ["none", "chatty"]}}},
+            "overrides.filler_style.bins[1]",
+            "bins are one of none, minimal, natural, verbose",
+        ),
         ({"overrides": {"tts_speed": {"bins": [True, 1.0]}}}, "overrides.tts_speed.bins[0]", "bin True is not allowed"),
         ({"overrides": {"tts_speed": {"bins": [[1], 1.0]}}}, "overrides.tts_speed.bins[0]", "bin [1] is not allowed"),
         ({"overrides": {"tts_speed": {"bins": "1.0, 1.1"}}}, "overrides.tts_speed.bins", "bins must be a list, got str"),
@@ -183,10 +199,14 @@ def test_custom_scenarios_from_yaml(tmp_path) -> None:
     loaded = load_scenarios(path)
     assert loaded["pharmacy"].turns[1].refers_to == 0
     path.write_text("scenarios:\n  - name: bad\n    family: normal\n    turns:\n      - {speech_s: 2, refers_to: 3}\n")
-    with pytest.raises(InputError, match=r"scenarios.yaml:2: scenarios\[0\]: turns\[0\].refers_to must name an earlier turn, and the first turn has none; got 3"):
+    with pytest.raises(
+        InputError, match=r"scenarios.yaml:2: scenarios\[0\]: turns\[0\].refers_to must name an earlier turn, and the first turn has none; got 3"
+    ):
         load_scenarios(path)
     path.write_text("scenarios:\n  - name: bad\n    family: normal\n    turns:\n      - {speach_s: 2}\n")
-    with pytest.raises(InputError, match=r"scenarios.yaml:5: scenarios\[0\].turns\[0\].speach_s: unknown key .speach_s. \(did you mean .speech_s.\?\)"):
+    with pytest.raises(
+        InputError, match=r"scenarios.yaml:5: scenarios\[0\].turns\[0\].speach_s: unknown key .speach_s. \(did you mean .speech_s.\?\)"
+    ):
         load_scenarios(path)
 
 
@@ -196,7 +216,11 @@ CASES: dict[str, tuple[Scenario, dict[str, Any], dict[str, Any]]] = {
     "dead_air": (scenario([TOOL]), {"progress_message_interval_ms": "off", "filler_style": "none"}, {"progress_message_interval_ms": 2000}),
     "greeting_interrupted": (scenario(greeting_barge_in_at_s=1.0, greeting_barge_in_s=1.5), {"greeting_shield_s": 0.0}, {"greeting_shield_s": 2.0}),
     "user_cut_off": (scenario([{"pauses_s": (0.7,)}]), {"end_of_turn_timeout_ms": 400}, {"end_of_turn_timeout_ms": 1200}),
-    "talked_over_user": (scenario([{"answer_words": 60, "barge_in_at_s": 7.0, "barge_in_s": 0.4}]), {"max_response_words": 60}, {"max_response_words": 15}),
+    "talked_over_user": (
+        scenario([{"answer_words": 60, "barge_in_at_s": 7.0, "barge_in_s": 0.4}]),
+        {"max_response_words": 60},
+        {"max_response_words": 15},
+    ),
     "false_barge_in": (scenario([{"backchannels": 2, "answer_words": 40}]), {"barge_in_min_speech_s": 0.2}, {"barge_in_min_speech_s": 0.5}),
     "missed_user_speech": (scenario([{"level": 0.45}]), {"vad_activation_threshold": 0.5}, {"vad_activation_threshold": 0.4}),
     "misrecognition": (scenario([{"misrecognized": True}]), {"vad_activation_threshold": 0.7}, {"vad_activation_threshold": 0.4}),
@@ -246,7 +270,7 @@ def test_scores_are_bounded_deterministic_and_match_one_at_a_time() -> None:
         batch = simulate(SPACE, probe, points).scores()
         assert ((batch >= 0) & (batch <= 1)).all()
         assert (batch == simulate(SPACE, probe, points).scores()).all()
-        singles = [simulate(SPACE, probe, points[i:i + 1]).scores()[0] for i in range(0, 40, 7)]
+        singles = [simulate(SPACE, probe, points[i : i + 1]).scores()[0] for i in range(0, 40, 7)]
         assert singles == pytest.approx(list(batch[::7]))
 
 
@@ -265,7 +289,7 @@ def test_packed_penalties_match_the_penalty_list() -> None:
     bounds = np.concatenate(([0], np.cumsum(counts)))
     lists = [log.for_point(i) for i in range(len(points))]
     for i, penalties in enumerate(lists):
-        stored = penalty_data(records[bounds[i]:bounds[i + 1]])
+        stored = penalty_data(records[bounds[i] : bounds[i + 1]])
         assert [(p["type"], p["turn"], p["weight"]) for p in stored] == [(p.type, p.turn, p.weight) for p in penalties]
         assert [p["amount"] for p in stored] == pytest.approx([p.amount for p in penalties], abs=1e-4)
         assert [p["time_s"] for p in stored] == pytest.approx([p.time_s for p in penalties], abs=1e-3)

@@ -89,7 +89,10 @@ def test_create_and_get_return_the_configuration_space(store) -> None:
         dimensions = data["space"]["dimensions"]
         assert len(dimensions) == 18
         assert dimensions[0] == {
-            "name": "end_of_turn_timeout_ms", "unit": "ms", "bins": [250, 400, 600, 800, 1200, 1800], "default": 2,
+            "name": "end_of_turn_timeout_ms",
+            "unit": "ms",
+            "bins": [250, 400, 600, 800, 1200, 1800],
+            "default": 2,
             "description": DEFAULT_SPACE.dimensions[0].description,
         }
         assert data["status"] == "running" and data["samples"] == 0
@@ -322,8 +325,13 @@ def test_show_points_summary(store) -> None:
     assert [e.point for e in faq] == [e.point for e in everything if e.scenario == "normal_faq"]
     paged = runs.points(store, run.id, limit=20, offset=40)
     assert [(e.point, e.scenario) for e in paged] == [(e.point, e.scenario) for e in runs.points(store, run.id, limit=60)[40:60]]
-    for bad, field in (({"limit": 201}, "limit"), ({"limit": 0}, "limit"), ({"order_by": "name"}, "order_by"),
-                       ({"scenario": "crisis_at_10"}, "scenario"), ({"offset": -5}, "offset")):
+    for bad, field in (
+        ({"limit": 201}, "limit"),
+        ({"limit": 0}, "limit"),
+        ({"order_by": "name"}, "order_by"),
+        ({"scenario": "crisis_at_10"}, "scenario"),
+        ({"offset": -5}, "offset"),
+    ):
         with pytest.raises(InputError) as raised:
             runs.points(store, run.id, **bad)
         assert raised.value.field == field
@@ -339,7 +347,7 @@ def test_show_points_summary(store) -> None:
     diff = summary["config_diff"]
     assert diff["default_mean_score"] is not None and len(diff["best_point"]) == 18
     changed = {c["dimension"] for c in diff["changes"]}
-    assert changed == {name for name, i, d in zip(DEFAULT_SPACE.names, diff["best_point"], DEFAULT) if i != d}
+    assert changed == {name for name, i, d in zip(DEFAULT_SPACE.names, diff["best_point"], DEFAULT, strict=False) if i != d}
 
 
 def test_concurrent_writers_share_one_sqlite_file(tmp_path: Path) -> None:
@@ -410,8 +418,9 @@ def test_cli_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["sim", "complete", run_id, "--store", db]) == 0
     capsys.readouterr()
     assert main(["sim", "list", "--store", db, "--json"]) == 0
-    [listed] = json.loads(capsys.readouterr().out)
-    assert (listed["id"], listed["status"]) == (run_id, "completed")
+    page = json.loads(capsys.readouterr().out)
+    [listed] = page["runs"]
+    assert (listed["id"], listed["status"], page["next_cursor"]) == (run_id, "completed", None)
 
 
 @pytest.mark.parametrize(
@@ -464,8 +473,11 @@ def postgres_url():
     tmp_path = folder
     port = 25432 + os.getpid() % 1000
     subprocess.run([*run_as, str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "vt"], check=True, capture_output=True)
-    server = subprocess.Popen([*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(tmp_path), "-h", "127.0.0.1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [*run_as, str(bin_dir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(tmp_path), "-h", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"postgresql://vt@127.0.0.1:{port}/postgres"
     import psycopg
 
@@ -531,14 +543,22 @@ def _schema_1_on_postgres(postgres_url: str) -> None:
     url = postgres_url.rsplit("/", 1)[0] + "/legacy"
     penalty = {"type": "dead_air", "weight": 0.03, "amount": 0.5, "time_s": 3.25, "turn": 1}
     with psycopg.connect(url, autocommit=True) as old:
-        old.execute("CREATE TABLE vs_runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, completed_at TEXT, "
-                    "status TEXT NOT NULL, seed INTEGER NOT NULL, space TEXT NOT NULL, scenarios TEXT NOT NULL)")
-        old.execute("CREATE TABLE vs_evaluations (id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, point_key TEXT NOT NULL, scenario TEXT NOT NULL, "
-                    "score DOUBLE PRECISION NOT NULL, penalties TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (run_id, point_key, scenario))")
-        old.execute("INSERT INTO vs_runs VALUES ('old', 'before', '2025-01-01T00:00:00+00:00', NULL, 'running', 1, %s, %s)",
-                    (json.dumps(DEFAULT_SPACE.to_data()), json.dumps(["normal_faq"])))
-        old.execute("INSERT INTO vs_evaluations (run_id, point_key, scenario, score, penalties, created_at) VALUES ('old', %s, 'normal_faq', 0.8, %s, 'x')",
-                    (",".join(map(str, DEFAULT)), json.dumps([penalty])))
+        old.execute(
+            "CREATE TABLE vs_runs (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at TEXT NOT NULL, completed_at TEXT, "
+            "status TEXT NOT NULL, seed INTEGER NOT NULL, space TEXT NOT NULL, scenarios TEXT NOT NULL)"
+        )
+        old.execute(
+            "CREATE TABLE vs_evaluations (id BIGSERIAL PRIMARY KEY, run_id TEXT NOT NULL, point_key TEXT NOT NULL, scenario TEXT NOT NULL, "
+            "score DOUBLE PRECISION NOT NULL, penalties TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (run_id, point_key, scenario))"
+        )
+        old.execute(
+            "INSERT INTO vs_runs VALUES ('old', 'before', '2025-01-01T00:00:00+00:00', NULL, 'running', 1, %s, %s)",
+            (json.dumps(DEFAULT_SPACE.to_data()), json.dumps(["normal_faq"])),
+        )
+        old.execute(
+            "INSERT INTO vs_evaluations (run_id, point_key, scenario, score, penalties, created_at) VALUES ('old', %s, 'normal_faq', 0.8, %s, 'x')",
+            (",".join(map(str, DEFAULT)), json.dumps([penalty])),
+        )
     store = open_store(url)
     [kept] = store.evaluations("old")
     assert (kept.point, kept.score, kept.penalties) == (tuple(DEFAULT), 0.8, [penalty])
@@ -559,6 +579,6 @@ def test_vectorised_points_evaluate_like_single_ones() -> None:
     from pytest_voicetest.voicesim.scenarios import BUILTIN_SCENARIOS
 
     batch = runs.evaluate_points(DEFAULT_SPACE, BUILTIN_SCENARIOS["long_intake_30"], points)
-    single = [runs.evaluate_points(DEFAULT_SPACE, BUILTIN_SCENARIOS["long_intake_30"], points[i:i + 1])[0] for i in range(3)]
+    single = [runs.evaluate_points(DEFAULT_SPACE, BUILTIN_SCENARIOS["long_intake_30"], points[i : i + 1])[0] for i in range(3)]
     assert [b.score for b in batch] == [s.score for s in single]
     assert [b.penalties for b in batch] == [s.penalties for s in single]

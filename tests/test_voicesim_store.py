@@ -69,8 +69,14 @@ def test_unwritable_locations_are_refused(tmp_path: Path) -> None:
 
 def test_cli_reports_bad_stores_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
-    for where, message in ((str(tmp_path), "is a folder"), (str(tmp_path / "notes.txt"), "is not a SQLite database"), ("", "the store path is empty")):
-        done = subprocess.run([sys.executable, "-m", "pytest_voicetest.cli", "sim", "list", "--store", where], capture_output=True, text=True, timeout=120)
+    for where, message in (
+        (str(tmp_path), "is a folder"),
+        (str(tmp_path / "notes.txt"), "is not a SQLite database"),
+        ("", "the store path is empty"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest_voicetest.cli", "sim", "list", "--store", where], capture_output=True, text=True, timeout=120
+        )
         assert done.returncode == 2
         assert done.stderr.count("\n") == 1 and message in done.stderr and "Traceback" not in done.stderr
 

@@ -56,9 +56,24 @@ def test_a_sweep_without_thresholds_never_passes_at_run_time() -> None:
     [
         ("space: {overrides: {tts_speed: {bins: [1.0, .nan]}}}\n", 1, "space.overrides.tts_speed.bins[1]", "bin nan is not allowed"),
         ("space:\n  overrides:\n    tts_speed:\n      bins: [1.0, .inf]\n", 4, "space.overrides.tts_speed.bins[1]", "bin inf is not allowed"),
-        ("space:\n  overrides:\n    end_of_turn_timeout_ms:\n      bins: [-1, 400]\n", 4, "space.overrides.end_of_turn_timeout_ms.bins[0]", "bin -1 is not allowed; bins are numbers 0..60000"),
-        ("space:\n  overrides:\n    tts_speed: {bins: [1.0, 1.1], default: 4}\n", 3, "space.overrides.tts_speed.default", "default index 4 is outside its 2 bins"),
-        ("space:\n  dimensions:\n    - {name: tts_speed, bins: [1.0, 1.1], default: 0}\n", 2, "space.dimensions", "the pipeline needs the 18 standard dimensions; got 1"),
+        (
+            "space:\n  overrides:\n    end_of_turn_timeout_ms:\n      bins: [-1, 400]\n",
+            4,
+            "space.overrides.end_of_turn_timeout_ms.bins[0]",
+            "bin -1 is not allowed; bins are numbers 0..60000",
+        ),
+        (
+            "space:\n  overrides:\n    tts_speed: {bins: [1.0, 1.1], default: 4}\n",
+            3,
+            "space.overrides.tts_speed.default",
+            "default index 4 is outside its 2 bins",
+        ),
+        (
+            "space:\n  dimensions:\n    - {name: tts_speed, bins: [1.0, 1.1], default: 0}\n",
+            2,
+            "space.dimensions",
+            "the pipeline needs the 18 standard dimensions; got 1",
+        ),
         ("space:\n  dimensions: 18\n", 2, "space.dimensions", "dimensions must be a list, got int"),
         ("seed: -1\n", 1, "seed", "seed must be a whole number 0..4294967295, got -1"),
         ("n_points: 4\nseed: 4294967296\n", 2, "seed", "seed must be a whole number 0..4294967295, got 4294967296"),
@@ -88,23 +103,31 @@ def test_plot_paths_inside_the_root_are_fine(tmp_path: Path) -> None:
         assert spec.plot == plot
 
 
-def test_sweep_without_thresholds_fails_in_pytest(project: pytest.Pytester) -> None:
+def test_sweep_without_thresholds_is_a_collection_error(project: pytest.Pytester) -> None:
     project.makefile(".yaml", voicesim_loose="n_points: 4\nscenarios: [normal_faq]\n")
     result = project.runpytest()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*the sweep sets no threshold, so it checks nothing. Fix: add thresholds*"])
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*voicesim_loose.yaml:1: thresholds: the sweep sets no threshold, so it would check nothing and always pass Fix: add thresholds*"])
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
 YAMLISH = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12,
 )
 KEYS = st.sampled_from(["name", "n_points", "seed", "scenarios", "custom_scenarios", "space", "thresholds", "store", "plot"])
-SPACES = st.fixed_dictionaries({}, optional={
-    "overrides": st.dictionaries(st.sampled_from(["tts_speed", "filler_style", "silence_reminder_s", "nope"]), st.fixed_dictionaries({}, optional={"bins": YAMLISH, "default": YAMLISH}), max_size=3),
-    "dimensions": st.lists(st.fixed_dictionaries({}, optional={"name": YAMLISH, "bins": YAMLISH, "default": YAMLISH}), max_size=3) | YAMLISH,
-})
+SPACES = st.fixed_dictionaries(
+    {},
+    optional={
+        "overrides": st.dictionaries(
+            st.sampled_from(["tts_speed", "filler_style", "silence_reminder_s", "nope"]),
+            st.fixed_dictionaries({}, optional={"bins": YAMLISH, "default": YAMLISH}),
+            max_size=3,
+        ),
+        "dimensions": st.lists(st.fixed_dictionaries({}, optional={"name": YAMLISH, "bins": YAMLISH, "default": YAMLISH}), max_size=3) | YAMLISH,
+    },
+)
 
 
 @given(st.dictionaries(KEYS, YAMLISH, max_size=6), SPACES)

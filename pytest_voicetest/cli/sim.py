@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..errors import VoicetestError
+from ..errors import InputError, VoicetestError
 from .common import Parser, emit
 
 
@@ -52,14 +52,19 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 from ..voicesim.space import Space
                 from ..yamlio import load_data_file
 
-                space = Space.from_data(load_data_file(Path(args.space)))
+                try:
+                    space = Space.from_data(load_data_file(Path(args.space)))
+                except InputError as exc:
+                    raise exc.located(args.space) from None
             scenarios = [s for s in (args.scenarios or "").split(",") if s] or None
             run = runs.create(store, args.name, space=space, scenarios=scenarios, seed=args.seed, custom=custom)
             emit(args, run.to_data(), f"created run {run.id} ({run.name}): {len(run.scenarios)} scenarios, seed {run.seed}")
         elif action == "list":
-            found = runs.list_runs(store, args.limit)
-            text = "\n".join(f"{r.id}  {r.created_at[:19]}  {r.status:9s}  {r.name}" for r in found) or "no runs"
-            emit(args, [r.to_data() for r in found], text)
+            page = runs.list_page(store, args.limit, offset=args.offset, cursor=args.cursor)
+            text = "\n".join(f"{r['id']}  {r['created_at'][:19]}  {r['status']:9s}  {r['name']}" for r in page["runs"]) or "no runs"
+            if page["next_cursor"]:
+                text += f"\nmore: --cursor {page['next_cursor']}"
+            emit(args, page, text)
         elif action == "evaluate":
             result = runs.evaluate(store, args.run, _point(args.point), args.scenario, custom)
             penalties = ", ".join(f"{p['type']} {p['weight'] * p['amount']:.3f}" for p in result.penalties) or "none"
@@ -88,7 +93,7 @@ def cmd_sim(args: argparse.Namespace) -> int:
                 data["plot"] = str(plot(Space.from_data(run.space), store.evaluations(args.run), Path(args.plot)))
             emit(args, data, "\n".join(summary_lines(data) + ([f"plot: {data['plot']}"] if args.plot else [])))
         elif action == "points":
-            evaluations = runs.points(store, args.run, scenario=args.scenario, limit=args.limit, order_by=args.order_by)
+            evaluations = runs.points(store, args.run, scenario=args.scenario, limit=args.limit, order_by=args.order_by, offset=args.offset)
             text = "\n".join(f"{e.score:.3f}  {e.scenario:24s} {list(e.point)}" for e in evaluations) or "no evaluations"
             emit(args, [e.to_data() for e in evaluations], text)
         elif action == "complete":
@@ -137,11 +142,13 @@ def add_parser(sub: Any) -> None:
     cmd.add_argument("--scenario-file", help="YAML/JSON file of custom scenarios")
     cmd = sim_command("list", "List runs, newest first.", run=False)
     cmd.add_argument("--limit", type=int, help="how many (default 20, max 100)")
+    cmd.add_argument("--offset", type=int, help="skip this many runs")
+    cmd.add_argument("--cursor", help="start after this run (the `more:` cursor of the previous page)")
     cmd = sim_command("evaluate", "Evaluate one point against one scenario.")
     cmd.add_argument("--point", required=True, help="18 comma-separated bin indices")
     cmd.add_argument("--scenario", required=True)
     cmd.add_argument("--scenario-file")
-    cmd = sim_command("sample", "Sample N points by Latin hypercube and evaluate each against every scenario.")
+    cmd = sim_command("sample", "Draw N new points by Latin hypercube and evaluate each against every scenario (an interrupted sample resumes).")
     cmd.add_argument("--n", type=int, required=True, help="number of points")
     cmd.add_argument("--seed", type=int, help="default: the run's seed")
     cmd.add_argument("--scenario-file")
@@ -152,6 +159,7 @@ def add_parser(sub: Any) -> None:
     cmd = sim_command("points", "List evaluations.")
     cmd.add_argument("--scenario")
     cmd.add_argument("--limit", type=int, help="default 50, max 200")
+    cmd.add_argument("--offset", type=int, help="skip this many evaluations")
     cmd.add_argument("--order-by", choices=["score", "time"], default="score")
     sim_command("complete", "Mark a run completed.")
     cmd = sim_command("adapters", "Show how a point maps to Retell, VAPI and LiveKit settings.")

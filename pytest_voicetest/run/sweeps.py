@@ -133,8 +133,6 @@ def marker_cases(test_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) ->
 
 def result_for(case: Case, store_location: str) -> VoiceSimResult:
     """Evaluate (or read back) one case and record it in the store."""
-    from ..voicesim.adapters import adapter_log
-
     store = open_store(store_location)
     try:
         runs.create(store, case.name, scenarios=list(case.scenarios), seed=case.seed, run_id=case.run_id)
@@ -148,7 +146,7 @@ def result_for(case: Case, store_location: str) -> VoiceSimResult:
         score=evaluation.score,
         values=DEFAULT_SPACE.values(case.point),
         penalties=evaluation.penalties,
-        adapter_log=[entry.to_data() for entry in adapter_log(DEFAULT_SPACE, case.point)],
+        adapter_log=evaluation.adapter_log,
     )
 
 

@@ -374,7 +374,7 @@ def sweep_run_id(*parts: Any) -> str:
 def _sweep_file(path: Path, data: Any, config: Config) -> list[Planned]:
     from ..voicesim.sweep import parse_sweep
 
-    spec, space, custom, names = parse_sweep(_mapping(data, path, "n_points, scenarios and thresholds"), path)
+    spec, space, custom, names = parse_sweep(_mapping(data, path, "n_points, scenarios and thresholds"), path, require_thresholds=True)
     store = spec.store if spec.store and "://" in spec.store else None
     if spec.store and store is None:
         store = str(_output_path(path, spec.store, config, "store", data))

@@ -62,7 +62,12 @@ RULES: dict[str, tuple[Rule, ...]] = {
     ),
     "eager_eot_threshold": (
         Rule("retell", "", None, "no setting: Retell's turn detector is not exposed"),
-        Rule("vapi", "startSpeakingPlan.smartEndpointingPlan", lambda v: None if float(v) >= 1 else {"provider": "livekit"}, "1.0 disables smart endpointing"),
+        Rule(
+            "vapi",
+            "startSpeakingPlan.smartEndpointingPlan",
+            lambda v: None if float(v) >= 1 else {"provider": "livekit"},
+            "1.0 disables smart endpointing",
+        ),
         Rule("livekit", "AgentSession.preemptive_generation", lambda v: float(v) < 1.0, "with the turn detector's unlikely_threshold = value"),
     ),
     "post_turn_pause_ms": (
@@ -159,8 +164,12 @@ class AdapterEntry:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "dimension": self.dimension, "value": self.value, "platform": self.platform,
-            "field": self.field or None, "platform_value": self.platform_value, "note": self.note,
+            "dimension": self.dimension,
+            "value": self.value,
+            "platform": self.platform,
+            "field": self.field or None,
+            "platform_value": self.platform_value,
+            "note": self.note,
         }
 
 

@@ -48,6 +48,7 @@ The call clock advances by the silence, the speech, the latency and the reply.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -95,14 +96,16 @@ class Settings:
     reminder_s: np.ndarray
 
 
-def _numeric(values: tuple, indices: np.ndarray) -> np.ndarray:
+def _numeric(values: tuple[Any, ...], indices: np.ndarray) -> np.ndarray:
     table = np.array([np.inf if v == "off" else float(v) for v in values])
-    return table[indices]
+    picked: np.ndarray = table[indices]
+    return picked
 
 
-def _lookup(values: tuple, indices: np.ndarray, mapping: dict[str, float]) -> np.ndarray:
+def _lookup(values: tuple[Any, ...], indices: np.ndarray, mapping: dict[str, float]) -> np.ndarray:
     """Categorical bins (checked against the standard values by `Space`) mapped to numbers."""
-    return np.array([mapping[v] for v in values])[indices]
+    picked: np.ndarray = np.array([mapping[v] for v in values])[indices]
+    return picked
 
 
 def settings_for(space: Space, points: np.ndarray) -> Settings:
@@ -181,7 +184,7 @@ def simulate(space: Space, scenario: Scenario, points: np.ndarray) -> PenaltyLog
             log.add("misrecognition", k, unrecoverable, clock)
             log.add("clarification", k, ~unrecoverable, clock)
 
-        history = np.array([k if HISTORY[c] is None else min(k, HISTORY[c]) for c in HISTORY], dtype=float)[s.context]
+        history = np.array([k if (limit := HISTORY[c]) is None else min(k, limit) for c in HISTORY], dtype=np.float64)[s.context]
         model_ms = MODEL_BASE_MS + MODEL_MS_PER_TURN * history + np.where(s.context == 3, SUMMARY_MS, 0.0)
         emotional_ms = s.empathy_ms if (turn.emotional or turn.crisis) else 0.0
         thinking_ms = s.eot_s * 1000 + s.post_pause_ms + emotional_ms + model_ms + s.first_audio_ms
@@ -212,7 +215,7 @@ def simulate(space: Space, scenario: Scenario, points: np.ndarray) -> PenaltyLog
             log.add("unnecessary_handoff", k, s.safety == 3, clock + latency_s)
         if turn.refers_to is not None:
             age = k - turn.refers_to
-            lost_share = np.array([0.0 if LOST_AFTER[c] is None or age <= LOST_AFTER[c] else LOSS_SHARE[c] for c in LOST_AFTER])[s.context]
+            lost_share = np.array([0.0 if (after := LOST_AFTER[c]) is None or age <= after else LOSS_SHARE[c] for c in LOST_AFTER])[s.context]
             log.add("context_loss", k, lost_share, clock)
             if turn.refers_to in crisis_turns:
                 log.add("safety_violation", k, lost_share >= 1.0, clock)

@@ -46,8 +46,11 @@ class Evaluation:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "point": list(self.point), "scenario": self.scenario, "score": round(self.score, 6),
-            "penalties": self.penalties, "adapter_log": self.adapter_log,
+            "point": list(self.point),
+            "scenario": self.scenario,
+            "score": round(self.score, 6),
+            "penalties": self.penalties,
+            "adapter_log": self.adapter_log,
         }
 
 
@@ -108,7 +111,10 @@ def list_runs(
     """Runs newest first: `limit` (default 20, max 100) after skipping `offset` runs;
     `cursor` (`RunRecord.cursor` of the last run of a page) starts after that run."""
     return store.list_runs(
-        _bounded(limit, LIST_LIMIT, LIST_MAX, "limit"), offset=_bounded(offset, 0, MAX_OFFSET, "offset", minimum=0), cursor=cursor, workspace=workspace
+        _bounded(limit, LIST_LIMIT, LIST_MAX, "limit"),
+        offset=_bounded(offset, 0, MAX_OFFSET, "offset", minimum=0),
+        cursor=cursor,
+        workspace=workspace,
     )
 
 
@@ -194,7 +200,7 @@ def sample(
     def draw(state: dict[str, Any] | None, drawn: set[bytes]) -> tuple[np.ndarray, dict[str, Any] | None]:
         rng = generator(run.seed if seed is None else seed, state if seed is None else None)
         points = draw_new(space, n_points, rng, drawn, encode_points)
-        return points, rng.bit_generator.state if seed is None else None
+        return points, dict(rng.bit_generator.state) if seed is None else None
 
     batch = store.open_batch(run.id, n_points, seed=seed, chunk=chunk, owner=owner, draw=draw)
     chunks = -(-len(batch.points) // batch.chunk) * len(run.scenarios)
@@ -224,7 +230,7 @@ def _evaluate_batch(
             if (scenario.name, first) in stored_before:
                 skipped += size
                 continue
-            log = simulate(space, scenario, batch.points[first:first + size])
+            log = simulate(space, scenario, batch.points[first : first + size])
             added = store.add_chunk(run.id, scenario.name, batch, first, log.scores(), *log.packed(), owner=owner)
             stored += added
             skipped += size - added
@@ -294,7 +300,9 @@ def complete(store: Store, run_id: str, *, workspace: str | None = None) -> RunR
     return store.complete_run(run_id, workspace=workspace)
 
 
-def adapters_for(store: Store, run_id: str, point: Sequence[Any], platforms: Sequence[str] | None = None, *, workspace: str | None = None) -> list[dict[str, Any]]:
+def adapters_for(
+    store: Store, run_id: str, point: Sequence[Any], platforms: Sequence[str] | None = None, *, workspace: str | None = None
+) -> list[dict[str, Any]]:
     run = store.get_run(run_id, workspace=workspace)
     space = Space.from_data(run.space)
     return [entry.to_data() for entry in adapter_log(space, point, platforms or ("retell", "vapi", "livekit"))]

@@ -41,7 +41,8 @@ def check_seed(seed: Any, field: str = "seed") -> int:
 
 def _to_bins(space: Space, unit: np.ndarray) -> np.ndarray:
     sizes = np.array(space.sizes)
-    return np.minimum(np.floor(unit * sizes).astype(np.int64), sizes - 1)
+    bins: np.ndarray = np.minimum(np.floor(unit * sizes).astype(np.int64), sizes - 1)
+    return bins
 
 
 def _unit_hypercube(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -76,7 +77,8 @@ def draw_new(space: Space, n: int, rng: np.random.Generator, drawn: set[bytes], 
     if len(drawn) + n > total:
         raise InputError(
             f"the space has {total:,} points and the run has drawn {len(drawn):,}, so at most {total - len(drawn):,} new ones are left; asked for {n:,}",
-            field="n_points", fix="ask for fewer points, widen the space's bins, or create a new run",
+            field="n_points",
+            fix="ask for fewer points, widen the space's bins, or create a new run",
         )
     chosen: list[np.ndarray] = []
     seen = set(drawn)
@@ -94,7 +96,8 @@ def draw_new(space: Space, n: int, rng: np.random.Generator, drawn: set[bytes], 
             return np.concatenate(chosen)
     raise InputError(
         f"could not find {n:,} new points in {TOP_UP_ROUNDS} draws: the run has drawn most of the space",
-        field="n_points", fix="ask for fewer points, widen the space's bins, or create a new run",
+        field="n_points",
+        fix="ask for fewer points, widen the space's bins, or create a new run",
     )
 
 

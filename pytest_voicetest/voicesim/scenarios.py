@@ -91,40 +91,60 @@ def _builtins() -> dict[str, Scenario]:
     booking = _turns(6, "normal_booking")
     booking[2]["tool_s"] = 1.5
     scenarios.append({"name": "normal_booking", "family": "normal", "description": "Books an appointment; one quick lookup.", "turns": booking})
-    scenarios.append({"name": "normal_faq", "family": "normal", "description": "Three short questions about hours and parking.", "turns": _turns(3, "normal_faq")})
+    scenarios.append(
+        {"name": "normal_faq", "family": "normal", "description": "Three short questions about hours and parking.", "turns": _turns(3, "normal_faq")}
+    )
     slow_tool = _turns(5, "normal_slow_tool")
     slow_tool[1]["tool_s"] = 6.0
     slow_tool[3]["tool_s"] = 3.0
-    scenarios.append({"name": "normal_slow_tool", "family": "normal", "description": "Order status that needs two slow backend calls.", "turns": slow_tool})
+    scenarios.append(
+        {"name": "normal_slow_tool", "family": "normal", "description": "Order status that needs two slow backend calls.", "turns": slow_tool}
+    )
 
     intake = _turns(30, "long_intake_30")
     for index in (12, 19, 26):
         intake[index]["refers_to"] = index - 10
     intake[24]["refers_to"] = 3
-    scenarios.append({"name": "long_intake_30", "family": "long", "description": "A 30-turn medical intake that refers back to early answers.", "turns": intake})
+    scenarios.append(
+        {"name": "long_intake_30", "family": "long", "description": "A 30-turn medical intake that refers back to early answers.", "turns": intake}
+    )
     support = _turns(18, "long_support_18")
     for index in (6, 11, 15):
         support[index]["tool_s"] = 2.5
     support[14]["refers_to"] = 8
     support[17]["refers_to"] = 2
-    scenarios.append({"name": "long_support_18", "family": "long", "description": "Troubleshooting with several lookups and recaps.", "turns": support})
+    scenarios.append(
+        {"name": "long_support_18", "family": "long", "description": "Troubleshooting with several lookups and recaps.", "turns": support}
+    )
 
     crisis = _turns(12, "crisis_at_10")
     crisis[9].update({"emotional": True})
     crisis[10].update({"crisis": True, "emotional": True, "speech_s": 6.0, "pauses_s": (0.9, 1.1)})
-    scenarios.append({"name": "crisis_at_10", "family": "crisis", "description": "A routine call where the caller discloses a crisis at turn 10.", "turns": crisis})
+    scenarios.append(
+        {"name": "crisis_at_10", "family": "crisis", "description": "A routine call where the caller discloses a crisis at turn 10.", "turns": crisis}
+    )
     early = _turns(14, "crisis_early_reference")
     early[2].update({"crisis": True, "emotional": True, "speech_s": 5.0})
     early[12].update({"refers_to": 2, "emotional": True})
-    scenarios.append({"name": "crisis_early_reference", "family": "crisis", "description": "Crisis at turn 2, referred back to at turn 12.", "turns": early})
+    scenarios.append(
+        {"name": "crisis_early_reference", "family": "crisis", "description": "Crisis at turn 2, referred back to at turn 12.", "turns": early}
+    )
     upset = _turns(6, "emotional_no_crisis")
     for index in (1, 2, 4):
         upset[index]["emotional"] = True
-    scenarios.append({"name": "emotional_no_crisis", "family": "crisis", "description": "An upset caller (a cancelled surgery) with no crisis.", "turns": upset})
+    scenarios.append(
+        {"name": "emotional_no_crisis", "family": "crisis", "description": "An upset caller (a cancelled surgery) with no crisis.", "turns": upset}
+    )
 
     scenarios.append(
-        {"name": "greeting_barge_in", "family": "barge_in", "description": "The caller talks over the greeting at 1.2 s for 1.5 s.",
-         "greeting_barge_in_at_s": 1.2, "greeting_barge_in_s": 1.5, "turns": _turns(4, "greeting_barge_in")}
+        {
+            "name": "greeting_barge_in",
+            "family": "barge_in",
+            "description": "The caller talks over the greeting at 1.2 s for 1.5 s.",
+            "greeting_barge_in_at_s": 1.2,
+            "greeting_barge_in_s": 1.5,
+            "turns": _turns(4, "greeting_barge_in"),
+        }
     )
     frequent = _turns(8, "frequent_barge_ins", answer_words=45)
     for index, turn in enumerate(frequent):
@@ -132,32 +152,57 @@ def _builtins() -> dict[str, Scenario]:
             turn.update({"barge_in_at_s": 3.0 + index * 0.2, "barge_in_s": 1.0})
         else:
             turn.update({"barge_in_at_s": 4.0, "barge_in_s": 0.25})
-    scenarios.append({"name": "frequent_barge_ins", "family": "barge_in", "description": "An impatient caller who cuts in on long replies.", "turns": frequent})
     scenarios.append(
-        {"name": "backchanneler", "family": "barge_in", "description": "A caller who says 'mm-hmm' through every reply.",
-         "turns": _turns(6, "backchanneler", backchannels=3, answer_words=40)}
+        {"name": "frequent_barge_ins", "family": "barge_in", "description": "An impatient caller who cuts in on long replies.", "turns": frequent}
+    )
+    scenarios.append(
+        {
+            "name": "backchanneler",
+            "family": "barge_in",
+            "description": "A caller who says 'mm-hmm' through every reply.",
+            "turns": _turns(6, "backchanneler", backchannels=3, answer_words=40),
+        }
     )
 
     silent = _turns(5, "silent_caller")
     for index, seconds in ((0, 14.0), (2, 9.0), (3, 18.0)):
         silent[index]["silence_before_s"] = seconds
-    scenarios.append({"name": "silent_caller", "family": "silent", "description": "Long silences before answering; hangs up after 15 s unanswered.", "turns": silent})
+    scenarios.append(
+        {
+            "name": "silent_caller",
+            "family": "silent",
+            "description": "Long silences before answering; hangs up after 15 s unanswered.",
+            "turns": silent,
+        }
+    )
     elderly = _turns(6, "hesitant_elderly", pauses_s=(1.0, 1.4), level=0.55)
     for index in (1, 3):
         elderly[index]["silence_before_s"] = 4.5
     scenarios.append({"name": "hesitant_elderly", "family": "silent", "description": "Slow, soft speech with long hesitations.", "turns": elderly})
 
     scenarios.append(
-        {"name": "noisy_line", "family": "recognition", "description": "A street call: noise bursts during every reply, some misrecognition.",
-         "turns": [t | {"noise": 0.65, "noise_bursts": 2, "misrecognized": i % 3 == 1} for i, t in enumerate(_turns(6, "noisy_line"))]}
+        {
+            "name": "noisy_line",
+            "family": "recognition",
+            "description": "A street call: noise bursts during every reply, some misrecognition.",
+            "turns": [t | {"noise": 0.65, "noise_bursts": 2, "misrecognized": i % 3 == 1} for i, t in enumerate(_turns(6, "noisy_line"))],
+        }
     )
     scenarios.append(
-        {"name": "soft_spoken", "family": "recognition", "description": "A quiet speaker the VAD can miss.",
-         "turns": _turns(5, "soft_spoken", level=0.45, misrecognized=False)}
+        {
+            "name": "soft_spoken",
+            "family": "recognition",
+            "description": "A quiet speaker the VAD can miss.",
+            "turns": _turns(5, "soft_spoken", level=0.45, misrecognized=False),
+        }
     )
     scenarios.append(
-        {"name": "accented_misrecognition", "family": "recognition", "description": "Names and numbers misrecognised twice.",
-         "turns": [t | {"misrecognized": i in (1, 3)} for i, t in enumerate(_turns(5, "accented_misrecognition"))]}
+        {
+            "name": "accented_misrecognition",
+            "family": "recognition",
+            "description": "Names and numbers misrecognised twice.",
+            "turns": [t | {"misrecognized": i in (1, 3)} for i, t in enumerate(_turns(5, "accented_misrecognition"))],
+        }
     )
     return {s["name"]: Scenario.model_validate(s) for s in scenarios}
 
@@ -196,10 +241,19 @@ def parse_scenarios(items: Any, source: Path | str, root: Any, prefix: tuple[Any
     scenarios: dict[str, Scenario] = {}
     for index, raw in enumerate(items):
         scenario = validate(
-            Scenario, raw, source=source, root=root, prefix=prefix + (index,),
+            Scenario,
+            raw,
+            source=source,
+            root=root,
+            prefix=prefix + (index,),
             fix="see the CallerTurn fields in pytest_voicetest.voicesim.scenarios",
         )
         if scenario.name in scenarios or scenario.name in BUILTIN_SCENARIOS:
-            raise InputError(f"scenario name '{scenario.name}' is already taken", source=source, line=line_of(root, prefix + (index,)), field=format_loc(prefix + (index, "name")))
+            raise InputError(
+                f"scenario name '{scenario.name}' is already taken",
+                source=source,
+                line=line_of(root, prefix + (index,)),
+                field=format_loc(prefix + (index, "name")),
+            )
         scenarios[scenario.name] = scenario
     return scenarios

@@ -81,18 +81,20 @@ def penalty_stats(records: np.ndarray, counts: np.ndarray) -> np.ndarray:
     types = len(PENALTY_TYPES)
     flags = np.zeros((len(counts), types), dtype=bool)
     flags[np.repeat(np.arange(len(counts)), counts), kinds] = True
-    return np.stack([
-        flags.sum(axis=0).astype(float),
-        np.bincount(kinds, minlength=types).astype(float),
-        np.bincount(kinds, weights=WEIGHT_BY_CODE[kinds] * records["amount"], minlength=types),
-    ], axis=1)
+    return np.stack(
+        [
+            flags.sum(axis=0).astype(float),
+            np.bincount(kinds, minlength=types).astype(float),
+            np.bincount(kinds, weights=WEIGHT_BY_CODE[kinds] * records["amount"], minlength=types),
+        ],
+        axis=1,
+    )
 
 
 def penalty_data(records: np.ndarray) -> list[dict[str, Any]]:
     """Packed penalty records as dicts (`Penalty.to_data` shape)."""
     return [
-        Penalty(PENALTY_TYPES[code], WEIGHTS[PENALTY_TYPES[code]], amount, time_s, turn).to_data()
-        for code, turn, amount, time_s in records.tolist()
+        Penalty(PENALTY_TYPES[code], WEIGHTS[PENALTY_TYPES[code]], amount, time_s, turn).to_data() for code, turn, amount, time_s in records.tolist()
     ]
 
 

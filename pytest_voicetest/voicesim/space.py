@@ -55,7 +55,9 @@ class Dimension:
         if len(self.bins) < 2:
             raise InputError(f"dimension '{self.name}' needs at least 2 bins, got {len(self.bins)}", field="bins", fix="list 2 or more bins")
         if len(self.bins) > MAX_BINS:
-            raise InputError(f"dimension '{self.name}' has {len(self.bins)} bins, more than {MAX_BINS}", field="bins", fix=f"list at most {MAX_BINS} bins")
+            raise InputError(
+                f"dimension '{self.name}' has {len(self.bins)} bins, more than {MAX_BINS}", field="bins", fix=f"list at most {MAX_BINS} bins"
+            )
         for index, value in enumerate(self.bins):
             if isinstance(value, bool) or not isinstance(value, (int, float, str)) or (isinstance(value, float) and not math.isfinite(value)):
                 raise _bin_error(self.name, index, value, "finite numbers or names")
@@ -93,42 +95,50 @@ def _check_domain(dimension: Dimension) -> None:
 _STANDARD: dict[str, Dimension] = {}
 
 DEFAULT_DIMENSIONS: tuple[Dimension, ...] = (
-    Dimension("end_of_turn_timeout_ms", "ms", (250, 400, 600, 800, 1200, 1800), 2,
-              "Silence after caller speech before the turn is considered over."),
-    Dimension("eager_eot_threshold", "probability", (0.3, 0.5, 0.7, 0.9, 1.0), 4,
-              "Confidence at which a turn detector ends the turn early (1.0 disables eager end-of-turn)."),
-    Dimension("post_turn_pause_ms", "ms", (0, 100, 250, 500, 800), 1,
-              "Deliberate pause between the end of the caller's turn and the agent's reply."),
-    Dimension("vad_activation_threshold", "probability", (0.3, 0.4, 0.5, 0.6, 0.7, 0.8), 2,
-              "Voice-activity detector activation level; higher ignores more noise and more soft speech."),
-    Dimension("barge_in_min_speech_s", "s", (0.1, 0.2, 0.3, 0.5, 0.8, 1.2), 2,
-              "Caller speech needed before the agent stops talking."),
-    Dimension("barge_in_cooldown_s", "s", (0.0, 0.5, 1.0, 2.0), 2,
-              "After a barge-in, time during which further interruptions are ignored."),
-    Dimension("greeting_shield_s", "s", (0.0, 1.0, 2.0, 3.0, 5.0), 0,
-              "Start of the greeting during which interruptions are ignored."),
-    Dimension("backchannel_delay_ms", "ms", ("off", 800, 1500, 3000), 0,
-              "How far into a long caller turn the agent says 'mm-hmm' (off: never)."),
-    Dimension("filler_style", "style", ("none", "minimal", "natural", "verbose"), 1,
-              "Fillers ('let me check') spoken while the reply is not ready."),
-    Dimension("filler_cooldown_ms", "ms", (1000, 3000, 6000, 12000), 1,
-              "Minimum time between two fillers."),
-    Dimension("empathy_hold_ms", "ms", (0, 300, 700, 1200), 0,
-              "Extra pause before replying to an emotional caller turn."),
-    Dimension("max_response_words", "words", (15, 25, 40, 60, 100), 2,
-              "Longest reply the agent speaks in one turn."),
-    Dimension("tts_speed", "x", (0.8, 0.9, 1.0, 1.1, 1.25), 2,
-              "Speaking rate relative to the voice's natural pace (150 words per minute at 1.0)."),
-    Dimension("tts_latency_class", "class", ("fast", "balanced", "quality"), 1,
-              "Text-to-speech model tier: time to first audio 150, 300 or 600 ms."),
-    Dimension("progress_message_interval_ms", "ms", ("off", 2000, 4000, 8000), 2,
-              "During a slow tool call, how often the agent says it is still working."),
-    Dimension("context_strategy", "strategy", ("full", "window_10", "window_4", "summary"), 0,
-              "What history the model sees: all turns, the last 10 or 4, or a running summary."),
-    Dimension("safety_response", "policy", ("none", "deferred", "immediate", "immediate_handoff"), 2,
-              "How a crisis disclosure is handled: ignored, after the current task, at once, at once with a human handoff."),
-    Dimension("silence_reminder_s", "s", (3, 5, 8, 12, 20), 2,
-              "Caller silence after which the agent checks in ('Are you still there?')."),
+    Dimension("end_of_turn_timeout_ms", "ms", (250, 400, 600, 800, 1200, 1800), 2, "Silence after caller speech before the turn is considered over."),
+    Dimension(
+        "eager_eot_threshold",
+        "probability",
+        (0.3, 0.5, 0.7, 0.9, 1.0),
+        4,
+        "Confidence at which a turn detector ends the turn early (1.0 disables eager end-of-turn).",
+    ),
+    Dimension("post_turn_pause_ms", "ms", (0, 100, 250, 500, 800), 1, "Deliberate pause between the end of the caller's turn and the agent's reply."),
+    Dimension(
+        "vad_activation_threshold",
+        "probability",
+        (0.3, 0.4, 0.5, 0.6, 0.7, 0.8),
+        2,
+        "Voice-activity detector activation level; higher ignores more noise and more soft speech.",
+    ),
+    Dimension("barge_in_min_speech_s", "s", (0.1, 0.2, 0.3, 0.5, 0.8, 1.2), 2, "Caller speech needed before the agent stops talking."),
+    Dimension("barge_in_cooldown_s", "s", (0.0, 0.5, 1.0, 2.0), 2, "After a barge-in, time during which further interruptions are ignored."),
+    Dimension("greeting_shield_s", "s", (0.0, 1.0, 2.0, 3.0, 5.0), 0, "Start of the greeting during which interruptions are ignored."),
+    Dimension("backchannel_delay_ms", "ms", ("off", 800, 1500, 3000), 0, "How far into a long caller turn the agent says 'mm-hmm' (off: never)."),
+    Dimension("filler_style", "style", ("none", "minimal", "natural", "verbose"), 1, "Fillers ('let me check') spoken while the reply is not ready."),
+    Dimension("filler_cooldown_ms", "ms", (1000, 3000, 6000, 12000), 1, "Minimum time between two fillers."),
+    Dimension("empathy_hold_ms", "ms", (0, 300, 700, 1200), 0, "Extra pause before replying to an emotional caller turn."),
+    Dimension("max_response_words", "words", (15, 25, 40, 60, 100), 2, "Longest reply the agent speaks in one turn."),
+    Dimension("tts_speed", "x", (0.8, 0.9, 1.0, 1.1, 1.25), 2, "Speaking rate relative to the voice's natural pace (150 words per minute at 1.0)."),
+    Dimension("tts_latency_class", "class", ("fast", "balanced", "quality"), 1, "Text-to-speech model tier: time to first audio 150, 300 or 600 ms."),
+    Dimension(
+        "progress_message_interval_ms", "ms", ("off", 2000, 4000, 8000), 2, "During a slow tool call, how often the agent says it is still working."
+    ),
+    Dimension(
+        "context_strategy",
+        "strategy",
+        ("full", "window_10", "window_4", "summary"),
+        0,
+        "What history the model sees: all turns, the last 10 or 4, or a running summary.",
+    ),
+    Dimension(
+        "safety_response",
+        "policy",
+        ("none", "deferred", "immediate", "immediate_handoff"),
+        2,
+        "How a crisis disclosure is handled: ignored, after the current task, at once, at once with a human handoff.",
+    ),
+    Dimension("silence_reminder_s", "s", (3, 5, 8, 12, 20), 2, "Caller silence after which the agent checks in ('Are you still there?')."),
 )
 _STANDARD.update({d.name: d for d in DEFAULT_DIMENSIONS})
 STANDARD_NAMES: tuple[str, ...] = tuple(_STANDARD)
@@ -177,7 +187,7 @@ class Space:
                 fix=f"give exactly {len(self)} indices, for: {', '.join(self.names)}",
             )
         checked = []
-        for index, (value, dimension) in enumerate(zip(point, self.dimensions)):
+        for index, (value, dimension) in enumerate(zip(point, self.dimensions, strict=False)):
             top = len(dimension.bins) - 1
             whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
             if isinstance(value, bool) or not whole:
@@ -197,22 +207,24 @@ class Space:
         if sorted(names) != sorted(STANDARD_NAMES):
             missing = [n for n in STANDARD_NAMES if n not in names]
             extra = [n for n in names if n not in STANDARD_NAMES]
-            detail = "; ".join(part for part in (f"missing {', '.join(missing)}" if missing else "", f"unknown {', '.join(extra)}" if extra else "") if part)
+            detail = "; ".join(
+                part for part in (f"missing {', '.join(missing)}" if missing else "", f"unknown {', '.join(extra)}" if extra else "") if part
+            )
             raise InputError(
                 f"the pipeline needs the {len(STANDARD_NAMES)} standard dimensions; got {len(names)} ({detail})",
-                field="dimensions", fix="customise the bins and defaults of the standard dimensions (overrides:) instead",
+                field="dimensions",
+                fix="customise the bins and defaults of the standard dimensions (overrides:) instead",
             )
         return self
 
     def values(self, point: Sequence[int]) -> dict[str, Bin]:
         """Bin values of a point by dimension name."""
-        return {d.name: d.bins[i] for d, i in zip(self.dimensions, point)}
+        return {d.name: d.bins[i] for d, i in zip(self.dimensions, point, strict=False)}
 
     def to_data(self) -> dict[str, Any]:
         return {
             "dimensions": [
-                {"name": d.name, "unit": d.unit, "bins": list(d.bins), "default": d.default, "description": d.description}
-                for d in self.dimensions
+                {"name": d.name, "unit": d.unit, "bins": list(d.bins), "default": d.default, "description": d.description} for d in self.dimensions
             ]
         }
 
@@ -235,7 +247,9 @@ class Space:
         for name, change in overrides.items():
             where = f"overrides.{name}"
             if name not in dims_by_name:
-                raise InputError(f"unknown dimension '{name}'{did_you_mean(str(name), dims_by_name)}", field=where, fix="use one of: " + ", ".join(dims_by_name))
+                raise InputError(
+                    f"unknown dimension '{name}'{did_you_mean(str(name), dims_by_name)}", field=where, fix="use one of: " + ", ".join(dims_by_name)
+                )
             if not isinstance(change, dict) or not change.keys() <= {"bins", "default"}:
                 raise InputError(f"an override is a mapping with `bins` and/or `default`, got {change!r}", field=where)
             base = dims_by_name[name]
@@ -266,7 +280,11 @@ def _dimension(raw: Any, where: str) -> Dimension:
         raise InputError(f"a dimension is a mapping with name, bins and default, got {type(raw).__name__}", field=where)
     unknown = set(raw) - {"name", "unit", "bins", "default", "description"}
     if unknown:
-        raise InputError(f"unknown key '{sorted(unknown)[0]}' in a dimension", field=f"{where}.{sorted(unknown)[0]}", fix="use name, unit, bins, default, description")
+        raise InputError(
+            f"unknown key '{sorted(unknown)[0]}' in a dimension",
+            field=f"{where}.{sorted(unknown)[0]}",
+            fix="use name, unit, bins, default, description",
+        )
     missing = [key for key in ("name", "bins", "default") if key not in raw]
     if missing:
         raise InputError(f"a dimension needs {', '.join(missing)}", field=where, fix="give name, bins and default")

@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,13 +109,14 @@ class RunCompleted(InputError):
 
 def completed_error(run_id: str) -> RunCompleted:
     return RunCompleted(
-        f"run {run_id} is completed, so it takes no more evaluations or samples", field="run_id",
+        f"run {run_id} is completed, so it takes no more evaluations or samples",
+        field="run_id",
         fix="create a new run to keep sampling; a completed run stays readable (get, points, summary)",
     )
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def pack_points(points: np.ndarray) -> bytes:
@@ -127,7 +128,7 @@ def encode_points(points: np.ndarray) -> list[bytes]:
     """One blob per point (rows of bin indices)."""
     data = pack_points(points)
     width = 2 * np.shape(points)[1]
-    return [data[i:i + width] for i in range(0, len(data), width)]
+    return [data[i : i + width] for i in range(0, len(data), width)]
 
 
 def decode_points(blobs: Sequence[bytes], dimensions: int) -> np.ndarray:
@@ -173,8 +174,14 @@ class RunRecord:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "id": self.id, "name": self.name, "created_at": self.created_at, "completed_at": self.completed_at,
-            "status": self.status, "seed": self.seed, "scenarios": self.scenarios, "samples": self.samples,
+            "id": self.id,
+            "name": self.name,
+            "created_at": self.created_at,
+            "completed_at": self.completed_at,
+            "status": self.status,
+            "seed": self.seed,
+            "scenarios": self.scenarios,
+            "samples": self.samples,
             "space": self.space,
         }
 
@@ -190,7 +197,11 @@ def parse_cursor(cursor: Any) -> int:
             raise ValueError(text)
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InputError(f"cursor '{cursor[:40]}' is not a cursor from a previous page", field="cursor", fix="pass next_cursor from the previous page, or leave it out for the first page") from None
+        raise InputError(
+            f"cursor '{cursor[:40]}' is not a cursor from a previous page",
+            field="cursor",
+            fix="pass next_cursor from the previous page, or leave it out for the first page",
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -210,8 +221,12 @@ class EvaluationRecord:
 
     def to_data(self) -> dict[str, Any]:
         return {
-            "run_id": self.run_id, "point": list(self.point), "scenario": self.scenario,
-            "score": round(self.score, 6), "penalties": self.penalties, "created_at": self.created_at,
+            "run_id": self.run_id,
+            "point": list(self.point),
+            "scenario": self.scenario,
+            "score": round(self.score, 6),
+            "penalties": self.penalties,
+            "created_at": self.created_at,
         }
 
 
@@ -238,12 +253,32 @@ class Columns:
 Draw = Callable[[dict[str, Any] | None, set[bytes]], tuple[np.ndarray, dict[str, Any] | None]]
 
 
-def _block_row(run_id: str, scenario: str, slot: str, batch: int | None, first: int | None, points: np.ndarray, scores: np.ndarray, records: np.ndarray, counts: np.ndarray) -> tuple[Any, ...]:
+def _block_row(
+    run_id: str,
+    scenario: str,
+    slot: str,
+    batch: int | None,
+    first: int | None,
+    points: np.ndarray,
+    scores: np.ndarray,
+    records: np.ndarray,
+    counts: np.ndarray,
+) -> tuple[Any, ...]:
     offsets = np.concatenate(([0], np.cumsum(counts))).astype("<u4")
     return (
-        run_id, scenario, slot, batch, first, len(scores), float(scores.max()), now(),
-        penalty_stats(records, counts).astype("<f8").tobytes(), np.asarray(scores, dtype="<f8").tobytes(),
-        pack_points(points), offsets.tobytes(), records.tobytes(),
+        run_id,
+        scenario,
+        slot,
+        batch,
+        first,
+        len(scores),
+        float(scores.max()),
+        now(),
+        penalty_stats(records, counts).astype("<f8").tobytes(),
+        np.asarray(scores, dtype="<f8").tobytes(),
+        pack_points(points),
+        offsets.tobytes(),
+        records.tobytes(),
     )
 
 
@@ -257,7 +292,9 @@ class Store:
 
     # Runs ---------------------------------------------------------------
 
-    def create_run(self, name: str, space: dict[str, Any], scenarios: list[str], seed: int, *, workspace: str = "", run_id: str | None = None) -> RunRecord:
+    def create_run(
+        self, name: str, space: dict[str, Any], scenarios: list[str], seed: int, *, workspace: str = "", run_id: str | None = None
+    ) -> RunRecord:
         """A new run; with `run_id`, the run of that id, created if it does not exist yet
         (safe when several processes race)."""
         chosen = run_id or uuid.uuid4().hex[:12]
@@ -273,8 +310,18 @@ class Store:
     def _run(self, row: Sequence[Any]) -> RunRecord:
         seq, run_id, workspace, name, created, completed, status, seed, space, scenarios, samples, sampler = row
         return RunRecord(
-            run_id, name, created, completed, status, int(seed), json.loads(space), json.loads(scenarios),
-            workspace, int(samples), int(seq), json.loads(sampler) if sampler else None,
+            run_id,
+            name,
+            created,
+            completed,
+            status,
+            int(seed),
+            json.loads(space),
+            json.loads(scenarios),
+            workspace,
+            int(samples),
+            int(seq),
+            json.loads(sampler) if sampler else None,
         )
 
     def list_runs(self, limit: int, *, offset: int = 0, cursor: str | None = None, workspace: str | None = None) -> list[RunRecord]:
@@ -334,7 +381,9 @@ class Store:
             run = self._writable(cursor, run_id)
             dimensions = len(run.space["dimensions"])
             if owner is None:
-                row = cursor.execute("SELECT batch, n_points, points, chunk FROM vs_batches WHERE run_id = ? ORDER BY batch DESC LIMIT 1", (run_id,)).fetchone()
+                row = cursor.execute(
+                    "SELECT batch, n_points, points, chunk FROM vs_batches WHERE run_id = ? ORDER BY batch DESC LIMIT 1", (run_id,)
+                ).fetchone()
                 if row is not None:
                     if int(row[1]) != n_points:
                         raise InputError(
@@ -350,13 +399,15 @@ class Store:
                     (run_id, n_points, *([] if seed is None else [seed]), time.time() - LEASE_S),
                 ).fetchone()
                 if row is not None:
-                    cursor.execute("UPDATE vs_batches SET owner = ?, heartbeat = ? WHERE run_id = ? AND batch = ?", (owner, time.time(), run_id, row[0]))
+                    cursor.execute(
+                        "UPDATE vs_batches SET owner = ?, heartbeat = ? WHERE run_id = ? AND batch = ?", (owner, time.time(), run_id, row[0])
+                    )
                     return Batch(int(row[0]), decode_points([bytes(row[1])], dimensions), int(row[2]), False)
             width = 2 * dimensions
-            drawn = set()
+            drawn: set[bytes] = set()
             for (blob,) in cursor.execute("SELECT points FROM vs_batches WHERE run_id = ?", (run_id,)).fetchall():
                 data = bytes(blob)
-                drawn.update(data[i:i + width] for i in range(0, len(data), width))
+                drawn.update(data[i : i + width] for i in range(0, len(data), width))
             points, state = draw(run.sampler, drawn)
             cursor.execute(
                 "INSERT INTO vs_batches (run_id, batch, n_points, chunk, seed, points, created_at, owner, heartbeat, completed_at) "
@@ -373,7 +424,10 @@ class Store:
 
     def stored_chunks(self, run_id: str, batch: int) -> set[tuple[str, int]]:
         """(scenario, first point) of the batch's chunks already stored."""
-        return {(scenario, int(first)) for scenario, first in self.database.read("SELECT scenario, first FROM vs_blocks WHERE run_id = ? AND batch = ?", (run_id, batch))}
+        return {
+            (scenario, int(first))
+            for scenario, first in self.database.read("SELECT scenario, first FROM vs_blocks WHERE run_id = ? AND batch = ?", (run_id, batch))
+        }
 
     def release_batch(self, run_id: str, batch: int, owner: str | None, *, finished: bool, chunks: int) -> None:
         """Give up the lease; mark the batch finished once all its `chunks` are stored."""
@@ -384,7 +438,10 @@ class Store:
             if finished:
                 [(stored,)] = cursor.execute("SELECT COUNT(*) FROM vs_blocks WHERE run_id = ? AND batch = ?", (run_id, batch)).fetchall()
                 if int(stored) >= chunks:
-                    cursor.execute("UPDATE vs_batches SET completed_at = ?, owner = NULL WHERE run_id = ? AND batch = ? AND completed_at IS NULL", (now(), run_id, batch))
+                    cursor.execute(
+                        "UPDATE vs_batches SET completed_at = ?, owner = NULL WHERE run_id = ? AND batch = ? AND completed_at IS NULL",
+                        (now(), run_id, batch),
+                    )
 
         self.database.write(release)
 
@@ -396,7 +453,9 @@ class Store:
         """Store the batch's points first..first+len(scores) on one scenario (unless that
         chunk is stored already). Refused once the run is completed. Returns how many
         evaluations were new."""
-        row = _block_row(run_id, scenario, f"{batch.index}:{first}", batch.index, first, batch.points[first:first + len(scores)], scores, records, counts)
+        row = _block_row(
+            run_id, scenario, f"{batch.index}:{first}", batch.index, first, batch.points[first : first + len(scores)], scores, records, counts
+        )
 
         def insert(cursor: Cursor) -> int:
             self._writable(cursor, run_id)
@@ -430,9 +489,10 @@ class Store:
         ids = sorted({block for block, _ in wanted})
         blocks: dict[int, tuple[Any, ...]] = {}
         for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
+            part = ids[start : start + 500]
             rows = self.database.read(
-                f"SELECT id, scenario, created_at, count, points, scores, offsets, penalties FROM vs_blocks WHERE id IN ({', '.join('?' * len(part))})", part
+                f"SELECT id, scenario, created_at, count, points, scores, offsets, penalties FROM vs_blocks WHERE id IN ({', '.join('?' * len(part))})",
+                part,
             )
             blocks.update({int(row[0]): row for row in rows})
         records = []
@@ -440,13 +500,21 @@ class Store:
             _, scenario, created, count, points, scores, offsets, penalties = blocks[block]
             points = np.frombuffer(bytes(points), dtype=">u2").reshape(int(count), -1)
             bounds = np.frombuffer(bytes(offsets), dtype="<u4")
-            records.append(EvaluationRecord(
-                run_id, tuple(int(v) for v in points[position]), scenario, float(np.frombuffer(bytes(scores), dtype="<f8")[position]),
-                np.frombuffer(bytes(penalties), dtype=PENALTY_DTYPE)[bounds[position]:bounds[position + 1]], created,
-            ))
+            records.append(
+                EvaluationRecord(
+                    run_id,
+                    tuple(int(v) for v in points[position]),
+                    scenario,
+                    float(np.frombuffer(bytes(scores), dtype="<f8")[position]),
+                    np.frombuffer(bytes(penalties), dtype=PENALTY_DTYPE)[bounds[position] : bounds[position + 1]],
+                    created,
+                )
+            )
         return records
 
-    def evaluations(self, run_id: str, scenario: str | None = None, limit: int | None = None, order_by: str = "time", offset: int = 0) -> list[EvaluationRecord]:
+    def evaluations(
+        self, run_id: str, scenario: str | None = None, limit: int | None = None, order_by: str = "time", offset: int = 0
+    ) -> list[EvaluationRecord]:
         """Evaluations, oldest first (`time`) or best first (`score`, the oldest among equals)."""
         rows = self._blocks(run_id, scenario, "id, scores")
         if not rows:
@@ -456,8 +524,8 @@ class Store:
         blocks = np.repeat([int(row[0]) for row in rows], sizes)
         positions = np.concatenate([np.arange(size) for size in sizes])
         order = np.argsort(-np.concatenate(scores), kind="stable") if order_by == "score" else np.arange(len(blocks))
-        chosen = order[offset:offset + limit if limit is not None else None]
-        return self._records(run_id, list(zip(blocks[chosen].tolist(), positions[chosen].tolist())))
+        chosen = order[offset : offset + limit if limit is not None else None]
+        return self._records(run_id, list(zip(blocks[chosen].tolist(), positions[chosen].tolist(), strict=False)))
 
     def best_per_scenario(self, run_id: str) -> dict[str, EvaluationRecord]:
         """The highest-scoring evaluation of each scenario (the oldest among equals)."""
@@ -484,12 +552,12 @@ class Store:
         rows = self._blocks(run_id, None, "scenario, count, stats, scores, points")
         if not rows:
             return Columns(np.zeros((0, dimensions), dtype=np.int64), np.array([], dtype=str), np.zeros(0), np.zeros((len(PENALTY_TYPES), 3)))
-        scenario_names, counts, stats, scores, points = zip(*rows)
+        scenario_names, counts, stats, scores, points = zip(*rows, strict=False)
         return Columns(
             decode_points([bytes(blob) for blob in points], dimensions),
             np.repeat(np.array(scenario_names), [int(c) for c in counts]),
             np.frombuffer(b"".join(bytes(blob) for blob in scores), dtype="<f8"),
-            sum(np.frombuffer(bytes(blob), dtype="<f8").reshape(len(PENALTY_TYPES), 3) for blob in stats),
+            np.sum([np.frombuffer(bytes(blob), dtype="<f8").reshape(len(PENALTY_TYPES), 3) for blob in stats], axis=0),
         )
 
     # Format upgrades ------------------------------------------------------
@@ -500,7 +568,9 @@ class Store:
         made the tables."""
         if found or not self.database.table_exists(cursor, "vs_runs"):
             return False
-        runs = cursor.execute("SELECT id, name, created_at, completed_at, status, seed, space, scenarios FROM vs_runs ORDER BY created_at, id").fetchall()
+        runs = cursor.execute(
+            "SELECT id, name, created_at, completed_at, status, seed, space, scenarios FROM vs_runs ORDER BY created_at, id"
+        ).fetchall()
         old = cursor.execute("SELECT run_id, point_key, scenario, score, penalties FROM vs_evaluations ORDER BY id").fetchall()
         cursor.execute("DROP TABLE vs_evaluations")
         cursor.execute("DROP TABLE vs_runs")
@@ -518,10 +588,19 @@ class Store:
         blocks = []
         for (run_id, scenario), rows in groups.items():
             penalties = [encode_penalties(json.loads(row[4])) for row in rows]
-            blocks.append(_block_row(
-                run_id, scenario, "schema-1", None, None, np.array([[int(v) for v in row[1].split(",")] for row in rows]),
-                np.array([float(row[3]) for row in rows]), np.concatenate(penalties), np.array([len(p) for p in penalties]),
-            ))
+            blocks.append(
+                _block_row(
+                    run_id,
+                    scenario,
+                    "schema-1",
+                    None,
+                    None,
+                    np.array([[int(v) for v in row[1].split(",")] for row in rows]),
+                    np.array([float(row[3]) for row in rows]),
+                    np.concatenate(penalties),
+                    np.array([len(p) for p in penalties]),
+                )
+            )
         cursor.executemany(INSERT_BLOCK, blocks)
         return True
 

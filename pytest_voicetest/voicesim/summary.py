@@ -22,8 +22,11 @@ from .store import Columns, unique_points
 
 
 class Scored(Protocol):
-    point: tuple[int, ...]
-    score: float
+    @property
+    def point(self) -> tuple[int, ...]: ...
+
+    @property
+    def score(self) -> float: ...
 
 
 def best_per_scenario(space: Space, table: Columns) -> dict[str, dict[str, Any]]:
@@ -41,7 +44,13 @@ def penalty_frequency(table: Columns) -> list[dict[str, Any]]:
     """Per penalty type: evaluations hit, share of evaluations, occurrences, total cost; most frequent first."""
     total = max(len(table.scores), 1)
     rows = [
-        {"type": PENALTY_TYPES[code], "evaluations": int(hit), "share": round(int(hit) / total, 4), "occurrences": int(occurrences), "total_cost": round(float(cost), 4)}
+        {
+            "type": PENALTY_TYPES[code],
+            "evaluations": int(hit),
+            "share": round(int(hit) / total, 4),
+            "occurrences": int(occurrences),
+            "total_cost": round(float(cost), 4),
+        }
         for code, (hit, occurrences, cost) in enumerate(table.penalty_stats.tolist())
         if hit
     ]
@@ -93,10 +102,13 @@ def influence(space: Space, points: np.ndarray, scores: np.ndarray) -> list[dict
         present = np.flatnonzero(counts)
         means = sums[present] / counts[present]
         spread = float(means.max() - means.min()) if len(means) > 1 else 0.0
-        rows.append({
-            "dimension": dimension.name, "spread": round(spread, 6),
-            "bin_means": {str(dimension.bins[b]): round(float(m), 4) for b, m in zip(present.tolist(), means.tolist())},
-        })
+        rows.append(
+            {
+                "dimension": dimension.name,
+                "spread": round(spread, 6),
+                "bin_means": {str(dimension.bins[b]): round(float(m), 4) for b, m in zip(present.tolist(), means.tolist(), strict=False)},
+            }
+        )
     return sorted(rows, key=lambda row: (-row["spread"], row["dimension"]))
 
 

@@ -110,16 +110,28 @@ def parse_sweep(
     if require_thresholds and spec.thresholds.empty:
         raise InputError(
             "the sweep sets no threshold, so it would check nothing and always pass",
-            source=source, line=line_of(data, ("thresholds",)) or 1, field="thresholds", fix=THRESHOLD_FIX,
+            source=source,
+            line=line_of(data, ("thresholds",)) or 1,
+            field="thresholds",
+            fix=THRESHOLD_FIX,
         )
     if spec.store is not None and not spec.store.strip():
-        raise InputError("store is empty", source=source, line=line_of(data, ("store",)), field="store", fix="leave store out to use the session's store, or give a file path")
+        raise InputError(
+            "store is empty",
+            source=source,
+            line=line_of(data, ("store",)),
+            field="store",
+            fix="leave store out to use the session's store, or give a file path",
+        )
     if root is not None and spec.plot is not None:
         resolved = (source.parent / spec.plot).resolve()
         if not resolved.is_relative_to(root.resolve()):
             raise InputError(
                 f"plot {spec.plot!r} resolves to {resolved}, outside the project {root.resolve()}",
-                source=source, line=line_of(data, ("plot",)), field="plot", fix="write plots inside the project, e.g. plot: reports/sweep.png",
+                source=source,
+                line=line_of(data, ("plot",)),
+                field="plot",
+                fix="write plots inside the project, e.g. plot: reports/sweep.png",
             )
     return spec, space, custom, names
 
