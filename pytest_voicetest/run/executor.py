@@ -85,9 +85,11 @@ class Executor:
             self.start(other, upcoming)
         return self.futures.pop(key).result()
 
-    def run_all(self, jobs: Sequence[tuple[str, Job]], window: int) -> list[Any]:
-        """Every job's result in order, with up to `window` in flight at once."""
-        return [self.wait(key, job, jobs[index + 1 : index + window]) for index, (key, job) in enumerate(jobs)]
+    def cancel(self, key: str) -> None:
+        """Cancel a started call (its coroutine gets CancelledError)."""
+        future = self.futures.pop(key, None)
+        if future is not None:
+            future.cancel()
 
     def close(self) -> None:
         for future in self.futures.values():

@@ -8,6 +8,7 @@ CLI and the API, honouring skip and xfail marks as pytest does.
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -171,31 +172,44 @@ class Session:
         result: TestResult = self.executor.wait(planned.test_id, lambda: self.execute(planned))
         return result
 
-    def run_planned(self, planned: Sequence[Planned], window: int | None = None) -> list[TestResult]:
-        """Results of `planned` in order, up to `window` calls in flight; skip marks skip,
-        xfail marks are recorded on the result."""
+    def run_planned(
+        self,
+        planned: Sequence[Planned],
+        window: int | None = None,
+        *,
+        on_result: Callable[[TestResult], None] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> list[TestResult]:
+        """Results of `planned` in order, up to `window` calls in flight. Skip marks skip,
+        xfail marks are recorded on the result; `on_result` hears of each result as it is
+        done; once `cancel` is set, the calls in flight are cancelled and the rest not started."""
+        window = window or self.config.options.concurrency
         runnable = [p for p in planned if p.skip_mark is None]
-        finished = self.executor.run_all([(p.test_id, self._job(p)) for p in runnable], window or self.config.options.concurrency)
-        results = {p.test_id: result for p, result in zip(runnable, finished, strict=True)}
+        jobs = [(p.test_id, self._job(p)) for p in runnable]
+        position = {p.test_id: index for index, p in enumerate(runnable)}
         out = []
         for item in planned:
             if item.skip_mark is not None:
-                out.append(
-                    TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message=item.skip_mark.reason or "skip mark")
-                )
-                continue
-            result = results[item.test_id]
-            if item.xfail_mark is not None:
-                result.xfail = item.xfail_mark.reason or "xfail mark"
+                result = TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message=item.skip_mark.reason or "skip mark")
+            elif cancel is not None and cancel.is_set():
+                self.executor.cancel(item.test_id)
+                result = TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message="cancelled before it finished")
+            else:
+                index = position[item.test_id]
+                result = self.executor.wait(item.test_id, jobs[index][1], jobs[index + 1 : index + window])
+                if item.xfail_mark is not None:
+                    result.xfail = item.xfail_mark.reason or "xfail mark"
+            if on_result is not None:
+                on_result(result)
             out.append(result)
         return out
 
     def _job(self, planned: Planned) -> Callable[[], Any]:
         return lambda: self.execute(planned)
 
-    def run_files(self, paths: Sequence[Path], select: Callable[[Planned], bool] | None = None) -> Run:
+    def run_files(self, paths: Sequence[Path], select: Callable[[Planned], bool] | None = None, **running: Any) -> Run:
         """Load and run voicetest files: a Run with every result, every file that failed to
-        load, and the campaign and VoiceSim summaries."""
+        load, and the campaign and VoiceSim summaries (`running`: see `run_planned`)."""
         errors: list[FileError] = []
         planned: list[Planned] = []
         for path in paths:
@@ -205,12 +219,12 @@ class Session:
                 errors.append(FileError(file=str(path), error=redact(str(exc))))
                 continue
             planned += [p for p in loaded if select is None or select(p)]
-        return self.run_planned_as_run(planned, errors)
+        return self.run_planned_as_run(planned, errors, **running)
 
-    def run_planned_as_run(self, planned: Sequence[Planned], errors: Sequence[FileError] = ()) -> Run:
+    def run_planned_as_run(self, planned: Sequence[Planned], errors: Sequence[FileError] = (), **running: Any) -> Run:
         """Run planned tests as one Run, with the campaign and VoiceSim summaries."""
         run = Run(run_id=uuid.uuid4().hex[:12], started_at=now(), errors=list(errors))
-        run.results = self.run_planned(planned)
+        run.results = self.run_planned(planned, **running)
         run.agents = agent_views(planned, self)
         run.campaigns = self.campaign_summaries([r.model_dump(mode="json") for r in run.results], interrupted=False)
         sweeps = {(r.voicesim.store, r.voicesim.run_id): r.voicesim.plot for r in run.results if r.voicesim}
