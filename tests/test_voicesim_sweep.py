@@ -107,7 +107,9 @@ def test_sweep_without_thresholds_is_a_collection_error(project: pytest.Pytester
     project.makefile(".yaml", voicesim_loose="n_points: 4\nscenarios: [normal_faq]\n")
     result = project.runpytest()
     result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*voicesim_loose.yaml:1: thresholds: the sweep sets no threshold, so it would check nothing and always pass Fix: add thresholds*"])
+    result.stdout.fnmatch_lines(
+        ["*voicesim_loose.yaml:1: thresholds: the sweep sets no threshold, so it would check nothing and always pass Fix: add thresholds*"]
+    )
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 

@@ -4,10 +4,11 @@ Precedence, highest first: command line, the test's `models:`, the file's
 `defaults.models`, settings (`[tool.voicetest.models]`), the environment
 (`VOICETEST_AGENT_MODEL`, `VOICETEST_SIMULATOR_MODEL`, `VOICETEST_JUDGE_MODEL`, then
 `VOICETEST_MODEL` for every role), in replay mode the model the cassette recorded for
-the role, the graph's `default_model` (agent only).
-`test_model_precedence` puts the test's choice above the command line. A test with a
-`script:` runs the scripted provider for every role its `models:` leaves unset, and the
-command line does not replace it.
+the role, then the role defaults: the test's `llm_model` (simulator only, the voicetest
+harness's meaning) and the graph's `default_model` (agent only).
+`test_model_precedence` puts the test's choices (its `models:`, then the role defaults)
+above the command line, as the harness does. A test with a `script:` runs the scripted
+provider for every role its `models:` leaves unset, and the command line does not replace it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from ..models.results import ModelOverride
 
 ROLES = ("agent", "simulator", "judge")
-SOURCES = ("command line", "test", "file defaults", "settings", "environment", "cassette", "agent config")
+SOURCES = ("command line", "test", "file defaults", "settings", "environment", "cassette", "test llm_model", "agent config")
+ROLE_DEFAULTS = (6, 7)
 
 
 @dataclass
@@ -49,6 +51,7 @@ def resolve_models(
     environment: Mapping[str, str | None],
     graph_default: str | None,
     recorded: Mapping[str, str | None] | None = None,
+    test_default: Mapping[str, str | None] | None = None,
     test_model_precedence: bool = False,
     scripted: bool = False,
 ) -> ResolvedModels:
@@ -61,11 +64,17 @@ def resolve_models(
             settings.get(role),
             environment.get(role),
             (recorded or {}).get(role),
+            (test_default or {}).get(role),
             graph_default if role == "agent" else None,
         ]
         test_pinned = scripted and not test.get(role)
         levels = len(candidates)
-        order = [1, 0, *range(2, levels)] if (test_model_precedence or test_pinned) else list(range(levels))
+        if test_model_precedence:
+            order = [1, *ROLE_DEFAULTS, 0, *(i for i in range(2, levels) if i not in ROLE_DEFAULTS)]
+        elif test_pinned:
+            order = [1, 0, *range(2, levels)]
+        else:
+            order = list(range(levels))
         default_index = next((i for i in range(levels) if candidates[i]), None)
         chosen_index = next((i for i in order if candidates[i]), None)
         if chosen_index is None:

@@ -83,6 +83,7 @@ class Config:
         graph_default: str | None,
         scripted: bool,
         recorded: Mapping[str, str | None] | None = None,
+        test_default: Mapping[str, str | None] | None = None,
     ) -> ResolvedModels:
         """The models one test uses, with every substitution recorded."""
         return resolve_models(
@@ -92,6 +93,7 @@ class Config:
             settings=self.settings_models,
             environment=self.environment_models,
             recorded=recorded or {},
+            test_default=test_default or {},
             graph_default=graph_default,
             test_model_precedence=self.options.test_model_precedence,
             scripted=scripted,

@@ -20,7 +20,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -72,6 +72,9 @@ class RunOptions(BaseModel):
     max_calls: int | None = Field(default=None, ge=1)
     strict: bool = Field(default=False, description="fail, instead of skip, tests whose model is not configured")
     store: str | None = Field(default=None, description="VoiceSim store: SQLite path or postgresql:// URL")
+    pattern_engine: Literal["fnmatch", "re2"] = Field(
+        default="fnmatch", description="patterns of voicetest-harness tests: fnmatch globs or re2 regexes"
+    )
 
     @model_validator(mode="after")
     def _one_cassette_mode(self) -> RunOptions:

@@ -23,7 +23,7 @@ def transcript_text(turns: list[Turn]) -> str:
     for turn in turns:
         if turn.role == "tool":
             continue
-        speaker = "Agent" if turn.role == "agent" else "Caller"
+        speaker = {"agent": "Agent", "user": "Caller"}.get(turn.role, turn.role.title())
         node = turn.metadata.get("node_id")
         lines.append(f"{speaker}{f' [{node}]' if node else ''}: {turn.content}")
     return "\n".join(lines) or "(empty call)"

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from .testcase import EndReason
 
 Status = Literal["pass", "fail", "error", "skipped"]
-Role = Literal["agent", "user", "tool"]
+Role = Literal["agent", "user", "tool", "system"]
 Sentiment = Literal["Positive", "Negative", "Neutral"]
 
 

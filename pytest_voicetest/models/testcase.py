@@ -7,11 +7,12 @@ the defaults' items then the test's, other values are the test's when it sets th
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path
 from typing import Any, Literal
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from ..errors import InputError, did_you_mean
 from ..validation import located_error, validate
@@ -188,8 +189,11 @@ class TestCase(_Strict):
     metrics: list[Metric] = Field(default_factory=list)
     includes: list[str] = Field(default_factory=list)
     excludes: list[str] = Field(default_factory=list)
+    pattern_syntax: Literal["regex", "glob"] = Field(default="regex", description="regex (re.search) or glob (fnmatch, within one line)")
     patterns: list[str] = Field(default_factory=list)
-    rules_on: Literal["agent", "user", "all"] = "agent"
+    rules_on: Literal["agent", "user", "all", "transcript"] = Field(
+        default="agent", description="agent, user or all turns; transcript: the whole call as 'ROLE: text' lines, as the voicetest harness matches"
+    )
     expect: Expect | None = None
     transcript: str | None = None
     script: Script | None = None
@@ -206,6 +210,9 @@ class TestCase(_Strict):
     max_call_minutes: float | None = Field(default=None, gt=0, le=60)
     allow_real_tools: bool | None = None
     start_node: str | None = None
+    llm_model: str | None = Field(default=None, description="the caller simulator's model when none is configured (voicetest/Retell meaning)")
+    harness: bool = Field(default=False, description="loaded from a voicetest harness file: its semantics apply")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="ids and timestamps the test came with")
 
     @model_validator(mode="before")
     @classmethod
@@ -215,10 +222,6 @@ class TestCase(_Strict):
         value = dict(value)
         if value.get("type") in LEGACY_TYPES:
             value["type"] = LEGACY_TYPES[value["type"]]
-        if "llm_model" in value:  # Retell test format: the model the agent runs on
-            models = dict(value.get("models") or {})
-            models.setdefault("agent", value.pop("llm_model"))
-            value["models"] = models
         return value
 
     @field_validator("metrics", mode="before")
@@ -235,12 +238,13 @@ class TestCase(_Strict):
 
     @field_validator("patterns")
     @classmethod
-    def _compile(cls, value: list[str]) -> list[str]:
+    def _compile(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        syntax = info.data.get("pattern_syntax", "regex")
         for index, pattern in enumerate(value):
             try:
-                regex.compile(pattern, regex.IGNORECASE)
+                compile_pattern(pattern, syntax)
             except regex.error as exc:
-                raise ValueError(f"patterns[{index}] is not a valid regex: {exc}") from None
+                raise ValueError(f"patterns[{index}] is not a valid {syntax}: {exc}") from None
         return value
 
     @model_validator(mode="after")
@@ -259,6 +263,15 @@ class TestCase(_Strict):
         return bool(self.rule_checks or self.metrics or self.expect or self.flow_judge or global_metrics)
 
 
+def compile_pattern(pattern: str, syntax: str) -> regex.Pattern[str]:
+    """A rule pattern as a case-insensitive regex; a glob (`*`, `?`, `[...]`) matches within
+    one line, unanchored, as the voicetest harness's fnmatch engine does."""
+    if syntax == "glob":
+        translated = fnmatch.translate(pattern)  # "(?s:...)\\Z": drop the wrapper, so '*' stops at line ends and the search is unanchored
+        pattern = translated.removeprefix("(?s:").removesuffix(")\\Z")
+    return regex.compile(pattern, regex.IGNORECASE)
+
+
 def _scalar_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -266,7 +279,7 @@ def _scalar_text(value: Any) -> str:
 
 
 TEST_KEYS = tuple(TestCase.model_fields)
-DEFAULT_KEYS = tuple(k for k in TEST_KEYS if k not in {"name", "transcript", "script"})
+DEFAULT_KEYS = tuple(k for k in TEST_KEYS if k not in {"name", "transcript", "script", "harness", "metadata"})
 
 
 class TestFile(_Strict):
@@ -287,12 +300,9 @@ class TestFile(_Strict):
 
 
 def own_models(raw: dict[str, Any]) -> dict[str, str | None]:
-    """The models a test entry names itself (`models:`, or Retell's `llm_model` for the agent),
-    apart from the file's defaults: model precedence needs the two levels separately."""
-    models = dict(raw.get("models") or {})
-    if raw.get("llm_model"):
-        models.setdefault("agent", raw["llm_model"])
-    return Models.model_validate(models).model_dump()
+    """The models a test entry names itself (`models:`), apart from the file's defaults:
+    model precedence needs the two levels separately."""
+    return Models.model_validate(raw.get("models") or {}).model_dump()
 
 
 def merge_defaults(defaults: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:
@@ -353,7 +363,7 @@ def parse_test(
             fix="start each test with `- name: ...`",
         )
     for key in raw:
-        if key not in TEST_KEYS and key != "llm_model":
+        if key not in TEST_KEYS:
             raise _unknown_key(key, TEST_KEYS, source, line_of(root, prefix + (key,)), format_loc(prefix + (key,)), "remove it or fix the spelling")
     try:
         return TestCase.model_validate(merge_defaults(defaults, raw))

@@ -38,6 +38,7 @@ from ..redact import redact, redact_data
 
 DEFAULT_END_REASONS = ("agent_ended", "user_ended")
 ExtraJudge = Callable[[TestResult, LLMClient], Awaitable[None]]
+HARNESS_RULES_NOTE = "the voicetest harness ignores rule checks on llm tests; pytest-voicetest applies them"
 Z95 = 1.959963984540054
 
 
@@ -157,7 +158,8 @@ def _fill(result: TestResult, record: CallRecord) -> None:
 
 async def _judge(run: TestRun, llm: LLMClient, result: TestResult, repeat_index: int) -> None:
     test, graph = run.test, run.graph
-    result.checks = check_rules(result.transcript, test.includes, test.excludes, test.patterns, test.rules_on)
+    note = HARNESS_RULES_NOTE if test.harness and test.type == "llm" else ""
+    result.checks = check_rules(result.transcript, test.includes, test.excludes, test.patterns, test.rules_on, test.pattern_syntax, note)
     if test.expect:
         result.checks += check_path(
             test.expect,

@@ -107,6 +107,7 @@ class Session:
             graph_default=planned.graph.default_model if planned.graph else None,
             scripted=test.script is not None,
             recorded=cassette.recorded_models() if cassette is not None and cassette.replaying else None,
+            test_default={"simulator": test.llm_model},
         )
         return TestRun(
             test=test,
@@ -140,7 +141,10 @@ class Session:
                 assert planned.campaign is not None and planned.scenario is not None
                 outcome = call_outcome(planned.campaign, planned.scenario, planned.call, planned.campaign_name)
                 run.extra_judge = campaign_judge(planned.scenario, outcome)
-            result = await run_test(run, lambda: self.client(cassette))
+            try:
+                result = await run_test(run, lambda: self.client(cassette))
+            except Exception as exc:  # a bug of ours must still leave a result, never a lost test
+                result = errored_result(run, redact(f"internal error: {type(exc).__name__}: {exc}"))
             result.agent = self.agent_key(planned)
             if outcome is not None:
                 if result.status in {"skipped", "error"} and not outcome.reasoning:
