@@ -112,7 +112,8 @@ def parse_turns(items: Any, source: Path | str, end_reason: Any = None, field: s
                 field=f"{where}.role",
                 fix="use agent (assistant, bot), user (caller), tool or system",
             )
-        metadata = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+        given = item.get("metadata")
+        metadata: dict[str, Any] = given if isinstance(given, dict) else {}
         node = item.get("node_id") or metadata.get("node_id")
         content = item.get("content")
         if content is None:
