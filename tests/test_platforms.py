@@ -235,3 +235,11 @@ def test_the_pulled_file_is_what_the_test_file_loader_imports(serve: Any, tmp_pa
     assert graph.source_metadata["pathway_id"] == pathway
     assert graph.nodes["lookup"].tools[0].url == "https://api.example.com/patients"
     assert [t.condition.type for t in graph.nodes["lookup"].transitions] == ["always"]
+
+
+def test_bland_status_error_answers_are_errors_too(serve: Any) -> None:
+    fake = serve("bland")
+    fake.fail_next(200, raw=b'{"status": "error", "message": "A pathway with this name already exists"}')
+    with pytest.raises(PlatformError, match="^bland: rejected POST /v1/pathway/create: A pathway with this name already exists"):
+        push("bland", import_agent({**BLAND_PATHWAY}))
+    assert not fake.pathways

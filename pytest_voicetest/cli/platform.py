@@ -60,7 +60,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from ..platforms.credentials import PLATFORM_NAMES, key_status
 
     found = [key_status(p) for p in PLATFORM_NAMES]
-    text = "\n".join(f"{s.platform:7s} {s.masked + ' (' + str(s.source) + ')' if s.configured else 'not configured'}" for s in found)
+    text = "\n".join(f"{s.platform:7s} {f'{s.masked} ({s.source})' if s.configured else 'not configured'}" for s in found)
     emit(args, [s.to_data() for s in found], text)
     return 0
 
@@ -136,7 +136,7 @@ def add_parser(sub: Any) -> None:
     platform_sub = group.add_subparsers(dest="platform_command", required=True, parser_class=Parser)
 
     def command(name: str, handler: Any, help_text: str, *, platform: bool = True, remote: bool = True) -> argparse.ArgumentParser:
-        cmd = platform_sub.add_parser(name, help=help_text, description=help_text)
+        cmd: argparse.ArgumentParser = platform_sub.add_parser(name, help=help_text, description=help_text)
         cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.set_defaults(handler=handler)
         if platform:

@@ -116,10 +116,10 @@ class BlandClient(PlatformClient):
 
     def _check(self, answer: Any, where: str) -> dict[str, Any]:
         """Bland answers 200 with `status: error` for some refusals: make those errors too."""
-        answer = self.expect_object(answer, where)
-        if answer.get("status") == "error":
-            raise PlatformError(self.name, f"rejected {where}: {answer.get('message') or 'status error'}", fix="check the pathway's nodes and edges")
-        return answer
+        data = self.expect_object(answer, where)
+        if data.get("status") == "error":
+            raise PlatformError(self.name, f"rejected {where}: {data.get('message') or 'status error'}", fix="check the pathway's nodes and edges")
+        return data
 
     def push(self, graph: AgentGraph, agent_id: str | None = None, name: str | None = None) -> PushResult:
         created = agent_id is None

@@ -57,7 +57,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with full jitter, capped at `max_delay`."""
-        return min(self.max_delay, self.base_delay * (2**attempt)) * random.uniform(0.5, 1.0)
+        return min(self.max_delay, self.base_delay * (2.0**attempt)) * random.uniform(0.5, 1.0)
 
 
 @functools.lru_cache(maxsize=1)

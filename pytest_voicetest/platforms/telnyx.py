@@ -102,9 +102,9 @@ def to_telnyx_assistant(graph: AgentGraph, name: str | None = None) -> dict[str,
         handoff: dict[str, Any] = {
             "ai_assistants": [{"id": n.metadata["assistant_id"], "name": str(n.metadata.get("name") or n.id)} for n in handoffs]
         }
-        modes = {n.metadata.get("voice_mode") for n in handoffs} - {None}
+        modes = sorted({str(n.metadata["voice_mode"]) for n in handoffs if n.metadata.get("voice_mode")})
         if modes:
-            handoff["voice_mode"] = sorted(modes)[0]
+            handoff["voice_mode"] = modes[0]
         body["tools"].append({"type": "handoff", "handoff": handoff})
     if graph.default_model:
         body["model"] = graph.default_model
