@@ -95,6 +95,7 @@ def test_masked_keys_never_show_enough_to_use(key: str, shown: str) -> None:
         (lambda: save_api_key("vapi", "  "), "the API key is empty"),
         (lambda: save_api_key("vapi", "two words"), "the API key contains whitespace"),
         (lambda: base_url_for("vapi", "ftp://example.com"), "--base-url: 'ftp://example.com' is not an http(s) URL"),
+        (lambda: base_url_for("vapi", "https://me:pw5ecret@proxy.example"), "--base-url: the base URL contains a user or password"),
         (lambda: parse_remote_ref("retel://agent_1"), "unknown platform 'retel' in 'retel://agent_1' (did you mean 'retell'?)"),
         (lambda: parse_remote_ref("vapi://../../etc"), "'../../etc' is not a vapi agent id"),
     ],
@@ -102,7 +103,7 @@ def test_masked_keys_never_show_enough_to_use(key: str, shown: str) -> None:
 def test_bad_input_is_one_error_naming_the_field_and_the_fix(call: Any, message: str) -> None:
     with pytest.raises(InputError) as caught:
         call()
-    assert message in str(caught.value) and "Traceback" not in str(caught.value)
+    assert message in str(caught.value) and "Traceback" not in str(caught.value) and "pw5ecret" not in str(caught.value)
 
 
 def test_base_url_comes_from_the_argument_then_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

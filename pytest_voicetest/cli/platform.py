@@ -13,17 +13,20 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError
 from .common import Parser, emit, write_output
+
+if TYPE_CHECKING:
+    from ..models.graph import AgentGraph
 
 
 def _connection(args: argparse.Namespace) -> dict[str, Any]:
     return {"base_url": args.base_url}
 
 
-def _graph(args: argparse.Namespace) -> Any:
+def _graph(args: argparse.Namespace) -> AgentGraph:
     from ..importers import load_agent_file
 
     return load_agent_file(Path(args.file), args.agent_format)

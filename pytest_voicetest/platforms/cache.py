@@ -13,9 +13,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Unpack
 from urllib.parse import quote
-
-from typing_extensions import Unpack
 
 from ..errors import InputError
 from .http import PlatformError

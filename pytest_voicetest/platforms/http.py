@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
 from ..errors import VoicetestError
 from ..redact import MASK, redact
+
+try:
+    import httpx
+except ImportError:  # pragma: no cover - httpx comes with litellm; this is the clear message if not
+    raise VoicetestError("the platform clients need httpx. Fix: pip install httpx") from None
 
 log = logging.getLogger("pytest_voicetest.platforms")
 

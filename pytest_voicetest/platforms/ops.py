@@ -6,10 +6,8 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Unpack
 from urllib.parse import urlsplit
-
-from typing_extensions import Unpack
 
 from ..errors import InputError
 from ..importers import import_agent
@@ -63,8 +61,14 @@ def base_url_for(platform: str, base_url: str | None = None) -> str:
     env = base_url_env(platform)
     chosen = base_url or os.environ.get(env) or CLIENTS[platform].default_base_url
     parts = urlsplit(chosen)
+    origin = "--base-url" if base_url else env
+    if parts.username or parts.password:
+        raise InputError(
+            "the base URL contains a user or password, which would be logged and would clash with the API key",
+            field=origin,
+            fix="remove user:password@; for an authenticated proxy set HTTPS_PROXY instead",
+        )
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        origin = "--base-url" if base_url else env
         raise InputError(f"'{chosen}' is not an http(s) URL", field=origin, fix="give a URL like https://api.example.com")
     return chosen
 
