@@ -243,3 +243,31 @@ def test_bland_status_error_answers_are_errors_too(serve: Any) -> None:
     with pytest.raises(PlatformError, match="^bland: rejected POST /v1/pathway/create: A pathway with this name already exists"):
         push("bland", import_agent({**BLAND_PATHWAY}))
     assert not fake.pathways
+
+
+def test_an_update_keeps_what_the_graph_does_not_model(serve: Any) -> None:
+    bland, vapi, telnyx = serve("bland"), serve("vapi"), serve("telnyx")
+    pathway = json.loads(json.dumps(BLAND_PATHWAY))
+    pathway["nodes"][4]["data"]["transferNumber"] = "+15551234567"
+    pathway["nodes"][1]["data"]["modelOptions"] = {"temperature": 0.2}
+    pathway_id = bland.seed(pathway)
+    assistant = load("vapi/sample_assistant_simple.json")
+    assistant["model"]["tools"] = [{"type": "dtmf", "function": {"name": "press"}}]
+    assistant_id = vapi.seed("assistant", assistant)
+    telnyx_config = load("telnyx/sample_assistant.json")
+    telnyx_config["tools"].append({"type": "retrieval", "retrieval": {"bucket_ids": ["faq"]}})
+    telnyx_id = telnyx.seed(telnyx_config)
+
+    for platform, agent_id in (("bland", pathway_id), ("vapi", assistant_id), ("telnyx", telnyx_id)):
+        graph = import_remote(platform, agent_id)
+        entry = graph.nodes[graph.entry_node_id]
+        entry.state_prompt += " Be brief."
+        assert [line.split(" prompt:")[0] for line in diff(platform, graph, agent_id)] == [f"~ node '{entry.id}'"]
+        push(platform, graph, agent_id=agent_id)
+        assert diff(platform, graph, agent_id) == []
+
+    nodes = {n["id"]: n["data"] for n in bland.pathways[pathway_id]["nodes"]}
+    assert nodes["human"]["transferNumber"] == "+15551234567" and nodes["ask_dob"]["modelOptions"] == {"temperature": 0.2}
+    assert nodes["1"]["text"].endswith("Be brief.")
+    assert [t["type"] for t in vapi.store["assistant"][assistant_id]["model"]["tools"]] == ["dtmf"]
+    assert [t["type"] for t in telnyx.assistants[telnyx_id]["tools"]] == ["webhook", "transfer", "hangup", "retrieval"]

@@ -22,6 +22,9 @@ from ..models.graph import AgentGraph, AgentNode
 from .base import PlatformClient, PushResult, RemoteAgent
 from .http import PlatformError
 
+# Node data fields the graph carries; the platform's other fields (modelOptions, kb,
+# transferNumber, ...) are kept from the remote node of the same id on update.
+_OWN_FIELDS = frozenset({"name", "text", "prompt", "isStart", "condition", "extractVars", "isGlobal", "globalLabel", "url", "method", "body"})
 _DEFAULT_TYPE = {
     "conversation": "Default",
     "logic": "Default",
@@ -77,6 +80,17 @@ def to_bland_pathway(graph: AgentGraph, name: str, description: str = "") -> dic
     return {"name": name, "description": description, "nodes": nodes, "edges": edges}
 
 
+def _keep_remote_fields(body: dict[str, Any], remote: Mapping[str, Any]) -> dict[str, Any]:
+    """`body` with each node's data completed by the fields of the remote node of the same id
+    that the graph does not model (an update replaces the node list whole)."""
+    remote_data = {n.get("id"): n.get("data") or {} for n in remote.get("nodes") or [] if isinstance(n, dict)}
+    nodes = []
+    for node in body["nodes"]:
+        kept = {k: v for k, v in remote_data.get(node["id"], {}).items() if k not in _OWN_FIELDS}
+        nodes.append({**node, "data": {**kept, **node["data"]}})
+    return {**body, "nodes": nodes}
+
+
 def _labels(graph: AgentGraph, name: str | None, remote: Mapping[str, Any]) -> tuple[str, str]:
     """Name and description: the one given, else the graph's, else what the platform has."""
     meta = graph.source_metadata
@@ -112,7 +126,7 @@ class BlandClient(PlatformClient):
 
     def planned_config(self, graph: AgentGraph, remote: Mapping[str, Any] | None) -> dict[str, Any]:
         remote = remote or {}
-        return {**remote, **to_bland_pathway(graph, *_labels(graph, None, remote))}
+        return {**remote, **_keep_remote_fields(to_bland_pathway(graph, *_labels(graph, None, remote)), remote)}
 
     def _check(self, answer: Any, where: str) -> dict[str, Any]:
         """Bland answers 200 with `status: error` for some refusals: make those errors too."""
@@ -131,7 +145,8 @@ class BlandClient(PlatformClient):
             )
             agent_id = self.expect_str(answer, "pathway_id", "POST /v1/pathway/create")
         else:
-            body = to_bland_pathway(graph, *_labels(graph, name, self.pull(agent_id)))
+            remote = self.pull(agent_id)
+            body = _keep_remote_fields(to_bland_pathway(graph, *_labels(graph, name, remote)), remote)
         path = f"/v1/pathway/{quote(agent_id, safe='')}"
         self._check(self.http.request("POST", path, json_body=body, idempotent=True, not_found=f"pathway '{agent_id}' not found"), f"POST {path}")
         return PushResult(self.name, agent_id, body["name"], created=created)

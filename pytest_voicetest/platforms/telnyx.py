@@ -25,6 +25,14 @@ from .base import PlatformClient, PushResult, RemoteAgent
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _KEPT = ("voice_settings", "transcription")
+# Tool types the importer reads; others (retrieval, refer, send_dtmf, ...) are kept from the
+# remote assistant on update, since the update replaces `tools` whole.
+GRAPH_TOOLS = frozenset({"webhook", "hangup", "transfer", "handoff"})
+
+
+def _with_remote_tools(body: dict[str, Any], remote: Mapping[str, Any]) -> dict[str, Any]:
+    others = [t for t in remote.get("tools") or [] if isinstance(t, dict) and t.get("type") not in GRAPH_TOOLS]
+    return {**body, "tools": [*body["tools"], *others]} if others else body
 
 
 def _split_schema(schema: Mapping[str, Any], names: set[str]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -146,7 +154,7 @@ class TelnyxClient(PlatformClient):
 
     def planned_config(self, graph: AgentGraph, remote: Mapping[str, Any] | None) -> dict[str, Any]:
         remote = remote or {}
-        return {**remote, **to_telnyx_assistant(graph, str(remote.get("name") or "") or None)}
+        return {**remote, **_with_remote_tools(to_telnyx_assistant(graph, str(remote.get("name") or "") or None), remote)}
 
     def push(self, graph: AgentGraph, agent_id: str | None = None, name: str | None = None) -> PushResult:
         if agent_id is None:
@@ -161,7 +169,7 @@ class TelnyxClient(PlatformClient):
             new_id = self.expect_str(created, "id", "POST /ai/assistants")
             return PushResult(self.name, new_id, str(created.get("name") or body["name"]), created=True)
         remote = self.pull(agent_id)
-        body = to_telnyx_assistant(graph, name or str(remote.get("name") or "") or None)
+        body = _with_remote_tools(to_telnyx_assistant(graph, name or str(remote.get("name") or "") or None), remote)
         path = f"/ai/assistants/{quote(agent_id, safe='')}"
         updated = self.expect_object(self.http.request("POST", path, json_body=body, idempotent=True), f"POST {path}")
         return PushResult(self.name, agent_id, str(updated.get("name") or body["name"]), created=False)

@@ -24,6 +24,9 @@ from .base import PlatformClient, PushResult, RemoteAgent
 from .http import PlatformError
 
 KINDS = ("assistant", "squad")
+# Tool types the importer turns into graph tools or edges; others (query, dtmf, mcp, ...)
+# are kept from the remote model on update, since PATCH replaces `model` whole.
+GRAPH_TOOLS = frozenset({"function", "endCall", "transferCall", "handoff"})
 
 
 def _kind_of(config: Mapping[str, Any]) -> str:
@@ -110,12 +113,18 @@ class VapiClient(PlatformClient):
     @staticmethod
     def _update_body(payload: dict[str, Any], remote: Mapping[str, Any]) -> dict[str, Any]:
         """PATCH replaces whole top-level keys: keep the remote model's settings (temperature,
-        toolIds, ...) and replace only its messages and tools. Tools the remote kept at the
-        assistant level were imported with the model's, and now travel in `model.tools`."""
+        toolIds, ...) and tools the graph does not hold; replace its messages and graph tools.
+        Tools the remote kept at the assistant level were imported with the model's, and now
+        travel in `model.tools`."""
         if "model" not in payload:
             return payload
-        kept = {k: v for k, v in (remote.get("model") or {}).items() if k not in {"messages", "tools"}}
-        body = {**payload, "model": {**kept, **payload["model"]}}
+        remote_model = remote.get("model") or {}
+        kept = {k: v for k, v in remote_model.items() if k not in {"messages", "tools"}}
+        other_tools = [t for t in remote_model.get("tools") or [] if isinstance(t, dict) and t.get("type") not in GRAPH_TOOLS]
+        model = {**kept, **payload["model"]}
+        if other_tools:
+            model["tools"] = [*model.get("tools", []), *other_tools]
+        body = {**payload, "model": model}
         if remote.get("tools"):
             body["tools"] = []
         return body
