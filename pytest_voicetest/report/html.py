@@ -33,6 +33,7 @@ from ..redact import redact_data
 from .svg import GraphLayout, Heatmap, Overlay, heatmap, layout_graph, path_overlay
 
 STATUSES = ("fail", "error", "xfail", "pass", "skipped")
+EXIT_STATUS = {0: "all passed", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no test ran"}
 USAGE_KEYS = ("calls", "scripted_calls", "replayed_calls", "prompt_tokens", "completion_tokens", "cost_usd", "retries")
 ROLE_NAMES = {"agent": "agent", "user": "caller", "tool": "tool"}
 
@@ -304,6 +305,7 @@ def build_page(report: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "created_at": str(report.get("created_at") or ""),
         "exit_status": report.get("exit_status"),
+        "verdict": EXIT_STATUS.get(report.get("exit_status"), ""),
         "counts": {status: counts[status] for status in STATUSES},
         "total": len(calls),
         "file_errors": file_errors,

@@ -29,10 +29,14 @@
 
   function openTarget() {
     var target = location.hash && document.getElementById(location.hash.slice(1));
+    if (!target) { return; }
+    var own = target.querySelector(":scope > details");
+    if (own) { own.open = true; }
     for (var node = target; node; node = node.parentElement) {
       if (node.tagName === "DETAILS") { node.open = true; }
       if (node.hidden) { node.hidden = false; }
     }
+    target.scrollIntoView();
   }
 
   tests.forEach(function (test) {
