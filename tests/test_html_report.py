@@ -45,6 +45,7 @@ EXAMPLE = ROOT / "example_project"
 AGENT = "agents/clinic_flow.json"
 XSS = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>"
 SECRET = "hunter2-very-secret-value"
+BOOKING = ("greeting", "identify", "extract_identity", "lookup", "schedule", "goodbye")
 
 # ------------------------------------------------------------------ a tiny DOM
 
@@ -52,14 +53,14 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 
 class Element:
-    def __init__(self, tag: str, attrs: dict[str, str | None], parent: Element | None) -> None:
+    def __init__(self, tag: str, attrs: dict[str, str], parent: Element | None) -> None:
         self.tag, self.attrs, self.parent = tag, attrs, parent
         self.children: list[Element] = []
         self.content: list[str | Element] = []
 
     @property
     def classes(self) -> set[str]:
-        return set((self.attrs.get("class") or "").split())
+        return set(self.attrs.get("class", "").split())
 
     def text(self) -> str:
         return "".join(part if isinstance(part, str) else part.text() for part in self.content)
@@ -90,14 +91,14 @@ class Tree(HTMLParser):
         self.root = self.current = Element("#document", {}, None)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, dict(attrs), self.current)
+        element = Element(tag, {name: value or "" for name, value in attrs}, self.current)
         self.current.children.append(element)
         self.current.content.append(element)
         if tag not in VOID:
             self.current = element
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        element = Element(tag, dict(attrs), self.current)
+        element = Element(tag, {name: value or "" for name, value in attrs}, self.current)
         self.current.children.append(element)
         self.current.content.append(element)
 
@@ -183,7 +184,7 @@ def report(clinic_view: dict[str, Any]) -> dict[str, Any]:
         voicesim=SweepOutcome(run_id="run42", store=".voicetest/voicesim.db", scenario="crisis_at_10", best_score=0.7, best_point=[1] * 18),
     )
     results = [
-        entry(call("test_paths.yaml::books a checkup", "pass", ("greeting", "identify", "extract_identity", "lookup", "schedule", "goodbye"),
+        entry(call("test_paths.yaml::books a checkup", "pass", BOOKING,
                    tools_called=[ToolCallRecord(name="book_appointment", arguments={"time": "14:00"}, result={"confirmation": "A-123"}, node_id="schedule")])),
         entry(failing),
         entry(call("test_paths.yaml::script ran out", "error", ("greeting", "identify"), error_message="the script has no agent response #3")),
@@ -290,7 +291,7 @@ def test_page_needs_no_network_and_its_policy_allows_exactly_its_own_style_and_s
         for name in ("src", "href", "xlink:href", "action"):
             value = element.attrs.get(name)
             assert value is None or value.startswith("#"), (element.tag, name, value)
-    policy = page.find("meta", http_equiv="Content-Security-Policy").attrs["content"] or ""
+    policy = page.find("meta", http_equiv="Content-Security-Policy").attrs["content"]
     assert "default-src 'none'" in policy and "unsafe" not in policy
 
     def digest(content: str) -> str:
@@ -312,7 +313,7 @@ def test_transcript_is_a_chat_with_node_labels_latency_and_tool_calls(report: di
     turns = test.find_all("li", "vt-turn")
     assert len(turns) == 12
     agent_turns = [t for t in turns if "vt-agent" in t.classes]
-    assert [t.find("span", "vt-node").text().split(" ")[0] for t in agent_turns] == ["greeting", "identify", "extract_identity", "lookup", "schedule", "goodbye"]
+    assert [t.find("span", "vt-node").text().split(" ")[0] for t in agent_turns] == list(BOOKING)
     assert "Identify caller" in agent_turns[1].find("span", "vt-node").text()
     assert [t.find("span", "vt-lat").text() for t in agent_turns] == [f"{100 * i} ms" for i in range(1, 7)]
     assert {t.find("span", "vt-who").text() for t in turns if "vt-user" in t.classes} == {"caller"}
@@ -336,10 +337,10 @@ def test_path_svg_highlights_the_visited_path_and_marks_the_failing_step(report:
     page = parse(render_html(report))
     agent = page.find("section", id="agents")
     drawing = agent.find("g", id="vt-agent-0")
-    assert {g.attrs["data-node"] for g in drawing.find_all("g", "node")} == {"*", "greeting", "identify", "extract_identity", "lookup", "not_found", "schedule", "hours", "urgent", "nurse_transfer", "goodbye"}
+    assert {g.attrs["data-node"] for g in drawing.find_all("g", "node")} == {"*", *BOOKING, "not_found", "hours", "urgent", "nurse_transfer"}
     good = article(page, "test_paths.yaml::books a checkup").find("svg", "vt-graph")
     assert good.find("use").attrs["href"] == "#vt-agent-0"
-    assert [g.attrs["data-node"] for g in good.find_all("g", "step")] == ["greeting", "identify", "extract_identity", "lookup", "schedule", "goodbye"]
+    assert [g.attrs["data-node"] for g in good.find_all("g", "step")] == list(BOOKING)
     assert len(good.find_all("path", "taken")) == 5 and not good.find_all("g", "failing")
     bad = article(page, "test_paths.yaml::wrong turn").find("svg", "vt-graph")
     assert [g.attrs["data-node"] for g in bad.find_all("g", "failing")] == ["hours"]
@@ -354,8 +355,8 @@ def test_repeat_runs_show_pass_rate_interval_and_each_run(report: dict[str, Any]
     text = " ".join(test.find("div", "repeat").text().split())
     assert "2/3 runs passed: pass rate 67%, 95% interval 21%–94%; needs the rate ≥ 80%" in text
     interval = test.find("svg", "interval")
-    assert float(interval.find("circle", "rate").attrs["cx"] or 0) == pytest.approx(10 + 0.6667 * 300)
-    assert float(interval.find("rect", "ci").attrs["width"] or 0) == pytest.approx((0.9385 - 0.2077) * 300)
+    assert float(interval.find("circle", "rate").attrs["cx"]) == pytest.approx(10 + 0.6667 * 300)
+    assert float(interval.find("rect", "ci").attrs["width"]) == pytest.approx((0.9385 - 0.2077) * 300)
     assert [r.attrs["data-status"] for r in test.find_all("div", "run")] == ["pass", "fail", "pass"]
     assert all(r.find("svg", "vt-graph") for r in test.find_all("div", "run"))
 
@@ -398,7 +399,8 @@ def test_hostile_text_is_escaped(report: dict[str, Any]) -> None:
 
 def test_secrets_never_reach_the_page(report: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLINIC_API_KEY", SECRET)
-    leaky = call("test_x.yaml::leaky", "pass", ("greeting",), tools_called=[ToolCallRecord(name="crm", arguments={"api_key": "plain-value-here", "q": f"use {SECRET}"})])
+    tool = ToolCallRecord(name="crm", arguments={"api_key": "plain-value-here", "q": f"use {SECRET}"})
+    leaky = call("test_x.yaml::leaky", "pass", ("greeting",), tools_called=[tool])
     leaky.transcript.append(Turn(role="user", content=f"my key is sk-abcdefghijklmnopqrstuvwx and {SECRET}"))
     report["results"].append(entry(leaky))
     report["file_errors"].append({"file": "test_leak.yaml", "error": f"Authorization: Bearer abcdefghijklmnop123 {SECRET}"})
@@ -473,7 +475,7 @@ def test_layout_is_layered_by_depth_from_the_entry() -> None:
     assert layout.layers == {"a": 0, "*": 0, "b": 1, "c": 1, "e": 1, "d": 2, "z": 3}
     ys = {node: box.y for node, box in layout.boxes.items()}
     assert ys["a"] == ys["*"] < ys["b"] == ys["c"] == ys["e"] < ys["d"] < ys["z"]
-    assert all(0 <= box.x and box.x + box.w <= layout.width and box.y + box.h <= layout.height for box in layout.boxes.values())
+    assert all(box.x >= 0 and box.x + box.w <= layout.width and box.y + box.h <= layout.height for box in layout.boxes.values())
     assert len(layout.edges) == 5  # the edge to an unknown node is not drawn
     overlay = path_overlay(layout, ["a", "b", "d", "a", "c", "e", "nowhere"], failing=["e"], missing=["z"])
     assert [(s.box.id, s.label) for s in overlay.steps] == [("a", "1,4"), ("b", "2"), ("d", "3"), ("c", "5"), ("e", "6")]
@@ -573,11 +575,12 @@ tests:
     run = project.runpytest("--html", "out.html", "--self-contained-html")
     run.assert_outcomes(failed=1)
     page = (project.path / "out.html").read_text()
-    blob = parse(page).find(id="data-container").attrs["data-jsonblob"] or ""
+    blob = parse(page).find(id="data-container").attrs["data-jsonblob"]
     [test] = [t for tests in json.loads(blob)["tests"].values() for t in tests if t["result"] == "Failed"]
     [extra] = [e for e in test["extras"] if e["format_type"] == "html"]
     fragment = parse(extra["content"])
-    assert [t.find("div", "vt-bubble").text() for t in fragment.find_all("li", "vt-turn")] == ["Hello there, Riverside clinic.", "When are you open?", "Eight to six."]
+    turns = [t.find("div", "vt-bubble").text() for t in fragment.find_all("li", "vt-turn")]
+    assert turns == ["Hello there, Riverside clinic.", "When are you open?", "Eight to six."]
     svg = fragment.find("svg", "vt-graph")
     assert svg.find("g", id="vt-agent-0") and [g.attrs["data-node"] for g in svg.find_all("g", "step")] == ["greeting", "hours"]
     assert [g.attrs["data-node"] for g in svg.find_all("g", "failing")] == ["hours"]

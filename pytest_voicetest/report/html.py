@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from .svg import GraphLayout, Heatmap, Overlay, heatmap, layout_graph, path_over
 STATUSES = ("fail", "error", "xfail", "pass", "skipped")
 EXIT_STATUS = {0: "all passed", 1: "tests failed", 2: "interrupted", 3: "internal error", 4: "usage error", 5: "no test ran"}
 USAGE_KEYS = ("calls", "scripted_calls", "replayed_calls", "prompt_tokens", "completion_tokens", "cost_usd", "retries")
+METRIC_DEFAULTS: dict[str, Any] = {"metric": "", "passed": False, "score": 0.0, "threshold": 0.0, "reasoning": "", "confidence": None, "error": None}
 ROLE_NAMES = {"agent": "agent", "user": "caller", "tool": "tool"}
 
 
@@ -214,8 +215,11 @@ class _Builder:
             wall_ms=result.get("wall_ms"),
             end_reason=str(result.get("end_reason") or ""),
             turn_count=int(result.get("turn_count") or 0),
-            checks=[dict(c) for c in result.get("checks") or []],
-            metrics=[dict(m) for m in result.get("metric_results") or []],
+            checks=[
+                {"kind": str(c.get("kind") or ""), "name": str(c.get("name") or ""), "passed": bool(c.get("passed")), "evidence": str(c.get("evidence") or "")}
+                for c in result.get("checks") or []
+            ],
+            metrics=[{**METRIC_DEFAULTS, **m} for m in result.get("metric_results") or []],
             violations=[str(v) for v in result.get("constraint_violations") or []],
             turns=turns,
             latencies=latencies,
@@ -301,11 +305,12 @@ def build_page(report: Mapping[str, Any]) -> dict[str, Any]:
         if agent is not None:
             agent.tests += 1
     summary = report.get("summary") or {}
+    exit_status = report.get("exit_status")
     file_errors = [{"file": str(e.get("file")), "error": str(e.get("error"))} for e in report.get("file_errors") or []]
     return {
         "created_at": str(report.get("created_at") or ""),
-        "exit_status": report.get("exit_status"),
-        "verdict": EXIT_STATUS.get(report.get("exit_status"), ""),
+        "exit_status": exit_status,
+        "verdict": EXIT_STATUS.get(exit_status, "") if isinstance(exit_status, int) else "",
         "counts": {status: counts[status] for status in STATUSES},
         "total": len(calls),
         "file_errors": file_errors,
@@ -340,7 +345,7 @@ def _environment() -> Any:
     return environment
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(name: str) -> str:
     return (resources.files("pytest_voicetest.report") / "templates" / name).read_text(encoding="utf-8")
 

@@ -193,7 +193,7 @@ def path_overlay(layout: GraphLayout, visited: Sequence[str], failing: Iterable[
     ]
     edges: list[str] = []
     jumps: list[str] = []
-    for source, target in zip(visited, visited[1:]):
+    for source, target in zip(visited, visited[1:], strict=False):
         if source not in layout.boxes or target not in layout.boxes:
             continue
         taken = layout.first_edge.get((source, target))
@@ -222,7 +222,7 @@ def score_color(score: float) -> str:
     score = min(max(score, 0.0), 1.0)
     (low, a), (high, b) = (_SCALE[0], _SCALE[1]) if score <= 0.5 else (_SCALE[1], _SCALE[2])
     t = (score - low) / (high - low)
-    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))
 
 
 @dataclass(frozen=True)
