@@ -31,6 +31,7 @@ from pytest_voicetest.models.results import (
     MetricResult,
     RepeatStats,
     Run,
+    Sentiment,
     SweepOutcome,
     TestResult,
     ToolCallRecord,
@@ -45,6 +46,7 @@ EXAMPLE = ROOT / "example_project"
 AGENT = "agents/clinic_flow.json"
 XSS = "<script>alert('x')</script>\"><img src=x onerror=alert(1)>"
 SECRET = "hunter2-very-secret-value"
+SENTIMENTS: tuple[tuple[int, Sentiment], ...] = ((1, "Positive"), (2, "Negative"))
 BOOKING = ("greeting", "identify", "extract_identity", "lookup", "schedule", "goodbye")
 
 # ------------------------------------------------------------------ a tiny DOM
@@ -176,7 +178,7 @@ def report(clinic_view: dict[str, Any]) -> dict[str, Any]:
         call(f"scenario_clinic.yaml::Opening hours - call {n}", "pass", ("greeting", "hours"),
              campaign=CallOutcome(campaign="Launch", scenario="Opening hours", call=n, total_calls=2, passed=True, sentiment=sentiment,
                                   voice={"id": "maya", "provider": "eleven_labs"}, reasoning="hours given"))
-        for n, sentiment in ((1, "Positive"), (2, "Negative"))
+        for n, sentiment in SENTIMENTS
     ]
     sweep = TestResult(
         test_id="voicesim_clinic.yaml::crisis_at_10", test_name="crisis_at_10", status="fail",
