@@ -11,6 +11,7 @@ import pytest
 from pytest_voicetest.testing.server import FakeLLMServer
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+pytest_plugins = ["tests.platform_fakes"]  # the platform fakes' fixtures
 
 TESTS = Path(__file__).parent
 PLATFORMS = TESTS / "fixtures" / "platforms"

@@ -66,7 +66,9 @@ class FakePlatform:
         assert self._server is not None, "start the fake first"
         return f"http://127.0.0.1:{self._server.server_port}{self.prefix}"
 
-    def fail_next(self, status: int, *, times: int = 1, retry_after: str | None = None, raw: bytes | None = None, headers: dict[str, str] | None = None) -> None:
+    def fail_next(
+        self, status: int, *, times: int = 1, retry_after: str | None = None, raw: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         """Answer the next `times` requests with `status` (and Retry-After, or a raw body)."""
         extra = dict(headers or {})
         if retry_after is not None:
@@ -99,7 +101,7 @@ class FakePlatform:
 
     def handle(self, method: str, raw_path: str, headers: Any, raw_body: bytes) -> tuple[int, dict[str, str], bytes]:
         parts = urlsplit(raw_path)
-        path = parts.path[len(self.prefix):] if parts.path.startswith(self.prefix) else parts.path
+        path = parts.path[len(self.prefix) :] if parts.path.startswith(self.prefix) else parts.path
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         try:
             body = json.loads(raw_body) if raw_body else None
@@ -454,7 +456,11 @@ class FakeBland(FakePlatform):
         if any(e.get("source") not in ids or e.get("target") not in ids for e in edges):
             return self.bad_request("every edge must join two nodes of the pathway")
         _merge(self.pathways[pathway_id], {k: body[k] for k in ("name", "description", "nodes", "edges") if k in body})
-        return 200, {"status": "success", "message": "Pathway updated successfully", "pathway_data": {"pathway_id": pathway_id, **self.pathways[pathway_id]}}
+        return 200, {
+            "status": "success",
+            "message": "Pathway updated successfully",
+            "pathway_data": {"pathway_id": pathway_id, **self.pathways[pathway_id]},
+        }
 
 
 class FakeTelnyx(FakePlatform):
@@ -547,10 +553,24 @@ BLAND_PATHWAY: dict[str, Any] = {
         {
             "id": "lookup",
             "type": "Webhook",
-            "data": {"name": "Lookup patient", "prompt": "Look the patient up.", "url": "https://api.example.com/patients", "method": "POST", "body": {"dob": "{{dob}}"}},
+            "data": {
+                "name": "Lookup patient",
+                "prompt": "Look the patient up.",
+                "url": "https://api.example.com/patients",
+                "method": "POST",
+                "body": {"dob": "{{dob}}"},
+            },
         },
-        {"id": "book", "type": "Default", "data": {"name": "Book", "prompt": "Offer the next free slot and book it.", "condition": "The caller accepted a slot"}},
-        {"id": "human", "type": "Transfer Call", "data": {"name": "Front desk", "prompt": "Transfer to the front desk.", "isGlobal": True, "globalLabel": "The caller asks for a human"}},
+        {
+            "id": "book",
+            "type": "Default",
+            "data": {"name": "Book", "prompt": "Offer the next free slot and book it.", "condition": "The caller accepted a slot"},
+        },
+        {
+            "id": "human",
+            "type": "Transfer Call",
+            "data": {"name": "Front desk", "prompt": "Transfer to the front desk.", "isGlobal": True, "globalLabel": "The caller asks for a human"},
+        },
         {"id": "bye", "type": "End Call", "data": {"name": "Goodbye", "prompt": "Say goodbye and end the call."}},
     ],
     "edges": [
@@ -562,7 +582,7 @@ BLAND_PATHWAY: dict[str, Any] = {
 }
 
 
-# -- fixtures shared by the platform tests (import them into the test module) -------------
+# -- fixtures (registered for every test by tests/conftest.py) -----------------------------
 # Keys that match none of the shapes `redact` knows, so the tests prove the platform layer
 # masks them itself.
 KEYS = {name: f"vt{name}Live{n}Key9f8e7d6c5b4a3928" for n, name in enumerate(FAKES)}
@@ -570,7 +590,8 @@ KEYS = {name: f"vt{name}Live{n}Key9f8e7d6c5b4a3928" for n, name in enumerate(FAK
 
 @pytest.fixture(autouse=True)
 def isolated_platform_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No real keys or base URLs from the environment; a private config folder."""
+    """No real platform keys or base URLs from the environment, and a private config folder,
+    for every test: no test can read or write the user's real credentials."""
     for name in FAKES:
         monkeypatch.delenv(f"{name.upper()}_API_KEY", raising=False)
         monkeypatch.delenv(f"{name.upper()}_BASE_URL", raising=False)

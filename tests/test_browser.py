@@ -28,7 +28,9 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright (it drives the system Chromium)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed: pip install playwright (it drives the system Chromium)"
+    )
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield launched
@@ -47,7 +49,9 @@ class Problems:
 
     def __init__(self, page: Any) -> None:
         self.found: list[str] = []
-        page.on("console", lambda message: self.found.append(f"console {message.type}: {message.text}") if message.type in ("error", "warning") else None)
+        page.on(
+            "console", lambda message: self.found.append(f"console {message.type}: {message.text}") if message.type in ("error", "warning") else None
+        )
         page.on("pageerror", lambda error: self.found.append(f"page error: {error}"))
         page.on("request", lambda request: None if request.url.startswith("file:") else self.found.append(f"request: {request.url}"))
 
@@ -85,7 +89,9 @@ def test_filters_search_and_folding_work(browser: Any, example: tuple[dict[str, 
     wanted = sorted(r["nodeid"] for r in report["results"] if r["status"] != "skipped" and "hours" in r["nodeid"].lower())
     assert wanted and sorted(page.evaluate(visible)) == wanted
     assert page.locator("#shown").inner_text() == f"{len(wanted)} of {total} tests shown"
-    assert page.evaluate("[...document.querySelectorAll('section.file-group')].filter(s => !s.hidden).length") == len({n.split("::")[0] for n in wanted})
+    assert page.evaluate("[...document.querySelectorAll('section.file-group')].filter(s => !s.hidden).length") == len(
+        {n.split("::")[0] for n in wanted}
+    )
     page.locator("#expand").click()
     assert page.evaluate("[...document.querySelectorAll('article.test:not([hidden]) > details')].every(d => d.open)")
     page.locator("#collapse").click()

@@ -74,8 +74,10 @@ class Element:
 
     def find_all(self, tag: str | None = None, cls: str | None = None, **attrs: str) -> list[Element]:
         return [
-            e for e in self.iter()
-            if (tag is None or e.tag == tag) and (cls is None or cls in e.classes)
+            e
+            for e in self.iter()
+            if (tag is None or e.tag == tag)
+            and (cls is None or cls in e.classes)
             and all(e.attrs.get(k.replace("_", "-")) == v for k, v in attrs.items())
         ]
 
@@ -136,7 +138,10 @@ def entry(result: TestResult, *, outcome: str = "", wall_ms: float = 12.0) -> di
 def call(test_id: str, status: str = "pass", path: tuple[str, ...] = ("greeting", "identify"), **fields: Any) -> TestResult:
     turns = []
     for node in path:
-        turns += [Turn(role="agent", content=f"Agent speaking at {node}.", metadata={"node_id": node}), Turn(role="user", content=f"Caller answers {node}.")]
+        turns += [
+            Turn(role="agent", content=f"Agent speaking at {node}.", metadata={"node_id": node}),
+            Turn(role="user", content=f"Caller answers {node}."),
+        ]
     defaults: dict[str, Any] = {
         "transcript": turns,
         "nodes_visited": list(path),
@@ -160,7 +165,9 @@ def clinic_view() -> dict[str, Any]:
 def report(clinic_view: dict[str, Any]) -> dict[str, Any]:
     """Every kind of result: pass, path failure, error, skip, xfail, repeat, campaign, sweep, plain pytest."""
     failing = call(
-        "test_paths.yaml::wrong turn", "fail", ("greeting", "hours"),
+        "test_paths.yaml::wrong turn",
+        "fail",
+        ("greeting", "hours"),
         checks=[
             CheckResult(kind="expect", name="visited ['greeting', 'identify', 'schedule']", passed=False, evidence="path was greeting -> hours"),
             CheckResult(kind="expect", name="not_visited hours", passed=False, evidence="path was greeting -> hours"),
@@ -171,23 +178,48 @@ def report(clinic_view: dict[str, Any]) -> dict[str, Any]:
     )
     runs = [call("test_paths.yaml::flaky", status, ("greeting", "hours")) for status in ("pass", "fail", "pass")]
     repeat = call(
-        "test_paths.yaml::flaky", "fail", ("greeting", "hours"), runs=runs,
+        "test_paths.yaml::flaky",
+        "fail",
+        ("greeting", "hours"),
+        runs=runs,
         repeat=RepeatStats(runs=3, passed=2, rate=0.6667, pass_all=False, ci_low=0.2077, ci_high=0.9385, required=0.8, mode="point"),
     )
     campaign_calls = [
-        call(f"scenario_clinic.yaml::Opening hours - call {n}", "pass", ("greeting", "hours"),
-             campaign=CallOutcome(campaign="Launch", scenario="Opening hours", call=n, total_calls=2, passed=True, sentiment=sentiment,
-                                  voice={"id": "maya", "provider": "eleven_labs"}, reasoning="hours given"))
+        call(
+            f"scenario_clinic.yaml::Opening hours - call {n}",
+            "pass",
+            ("greeting", "hours"),
+            campaign=CallOutcome(
+                campaign="Launch",
+                scenario="Opening hours",
+                call=n,
+                total_calls=2,
+                passed=True,
+                sentiment=sentiment,
+                voice={"id": "maya", "provider": "eleven_labs"},
+                reasoning="hours given",
+            ),
+        )
         for n, sentiment in SENTIMENTS
     ]
     sweep = TestResult(
-        test_id="voicesim_clinic.yaml::crisis_at_10", test_name="crisis_at_10", status="fail",
+        test_id="voicesim_clinic.yaml::crisis_at_10",
+        test_name="crisis_at_10",
+        status="fail",
         checks=[CheckResult(kind="threshold", name="min_score 0.9", passed=False, evidence="best score 0.700")],
         voicesim=SweepOutcome(run_id="run42", store=".voicetest/voicesim.db", scenario="crisis_at_10", best_score=0.7, best_point=[1] * 18),
     )
     results = [
-        entry(call("test_paths.yaml::books a checkup", "pass", BOOKING,
-                   tools_called=[ToolCallRecord(name="book_appointment", arguments={"time": "14:00"}, result={"confirmation": "A-123"}, node_id="schedule")])),
+        entry(
+            call(
+                "test_paths.yaml::books a checkup",
+                "pass",
+                BOOKING,
+                tools_called=[
+                    ToolCallRecord(name="book_appointment", arguments={"time": "14:00"}, result={"confirmation": "A-123"}, node_id="schedule")
+                ],
+            )
+        ),
         entry(failing),
         entry(call("test_paths.yaml::script ran out", "error", ("greeting", "identify"), error_message="the script has no agent response #3")),
         entry(TestResult(test_id="test_paths.yaml::needs a model", test_name="needs a model", status="skipped", error_message="no model configured")),
@@ -195,8 +227,16 @@ def report(clinic_view: dict[str, Any]) -> dict[str, Any]:
         entry(repeat),
         *(entry(c) for c in campaign_calls),
         entry(sweep),
-        {"nodeid": "test_plain.py::test_math", "file": "test_plain.py", "outcome": "passed", "wall_ms": 1.0,
-         "test_id": "test_plain.py::test_math", "test_name": "test_math", "status": "pass", "error_message": None},
+        {
+            "nodeid": "test_plain.py::test_math",
+            "file": "test_plain.py",
+            "outcome": "passed",
+            "wall_ms": 1.0,
+            "test_id": "test_plain.py::test_math",
+            "test_name": "test_math",
+            "status": "pass",
+            "error_message": None,
+        },
     ]
     return {
         "version": 2,
@@ -208,19 +248,32 @@ def report(clinic_view: dict[str, Any]) -> dict[str, Any]:
         "agents": {AGENT: clinic_view},
         "campaigns": {
             "Launch": {
-                "campaign": "Launch", "status": "Completed", "total_calls": 2, "finished_calls": 2, "progress": 100.0,
+                "campaign": "Launch",
+                "status": "Completed",
+                "total_calls": 2,
+                "finished_calls": 2,
+                "progress": 100.0,
                 "per_scenario": {"Opening hours": {"calls": 2, "passed": 2, "failed": 0, "errors": 0, "skipped": 0}},
                 "analytics": {"Positive": 1, "Negative": 1, "Neutral": 0},
-                "what_went_wrong": ["one caller was annoyed"], "suggestions_for_improvement": ["greet faster"],
+                "what_went_wrong": ["one caller was annoyed"],
+                "suggestions_for_improvement": ["greet faster"],
             }
         },
         "voicesim": {
             "run42": {
-                "name": "clinic sweep", "store": ".voicetest/voicesim.db", "status": "running", "evaluations": 12,
+                "name": "clinic sweep",
+                "store": ".voicetest/voicesim.db",
+                "status": "running",
+                "evaluations": 12,
                 "best_per_scenario": {"crisis_at_10": {"point": [1] * 18, "score": 0.7, "values": {}}},
                 "penalty_frequency": [{"type": "dead_air", "evaluations": 6, "share": 0.5, "occurrences": 9, "total_cost": 1.25}],
-                "config_diff": {"best_point": [1] * 18, "best_mean_score": 0.7, "default_mean_score": 0.6, "scenarios": 1,
-                                "changes": [{"dimension": "tts_speed", "default": 1.0, "best": 1.1, "description": "Speaking rate."}]},
+                "config_diff": {
+                    "best_point": [1] * 18,
+                    "best_mean_score": 0.7,
+                    "default_mean_score": 0.6,
+                    "scenarios": 1,
+                    "changes": [{"dimension": "tts_speed", "default": 1.0, "best": 1.1, "description": "Speaking rate."}],
+                },
                 "influence": [
                     {"dimension": "tts_speed", "spread": 0.3, "bin_means": {"0.9": 0.4, "1.0": 0.6, "1.1": 0.7}},
                     {"dimension": "filler_style", "spread": 0.1, "bin_means": {"none": 0.5, "minimal": 0.6}},
@@ -446,9 +499,12 @@ def test_write_html_replaces_the_file_atomically(report: dict[str, Any], tmp_pat
 
 def test_a_run_from_the_api_renders_like_a_report(report: dict[str, Any], clinic_view: dict[str, Any]) -> None:
     run = Run(
-        run_id="r1", started_at="2026-01-01T00:00:00+00:00", completed_at="2026-01-01T00:00:02.500000+00:00",
+        run_id="r1",
+        started_at="2026-01-01T00:00:00+00:00",
+        completed_at="2026-01-01T00:00:02.500000+00:00",
         results=[call("test_a.yaml::one", "pass"), call("test_a.yaml::two", "fail", ("greeting", "hours"))],
-        errors=[FileError(file="test_b.yaml", error="bad key")], agents={AGENT: clinic_view},
+        errors=[FileError(file="test_b.yaml", error="bad key")],
+        agents={AGENT: clinic_view},
     )
     data = run_report(run)
     assert data["exit_status"] == 1 and data["summary"]["wall_s"] == 2.5
@@ -497,7 +553,9 @@ def test_failing_nodes_come_from_failed_path_checks_else_the_last_node() -> None
 
 def test_heatmap_cells_and_colours() -> None:
     assert heatmap([]) is None and heatmap([{"dimension": "x", "bin_means": {}}]) is None
-    chart = heatmap([{"dimension": "d1", "spread": 0.5, "bin_means": {"a": 0.0, "b": 1.0}}, {"dimension": "d2", "spread": 0.1, "bin_means": {"c": 0.5}}])
+    chart = heatmap(
+        [{"dimension": "d1", "spread": 0.5, "bin_means": {"a": 0.0, "b": 1.0}}, {"dimension": "d2", "spread": 0.1, "bin_means": {"c": 0.5}}]
+    )
     assert chart is not None and [(c.bin, c.color) for c in chart.cells] == [("a", "#d73027"), ("b", "#1a9850"), ("c", "#fee08b")]
     assert chart.cells[2].y > chart.cells[0].y and chart.width >= max(c.x for c in chart.cells) + chart.cell_w
     assert score_color(-1) == score_color(0) and score_color(2) == score_color(1)
@@ -546,7 +604,9 @@ def test_report_command_renders_a_saved_report(report: dict[str, Any], tmp_path:
         ('{"results": []}', ".", "is a folder"),
     ],
 )
-def test_report_command_errors_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, output: str, message: str) -> None:
+def test_report_command_errors_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: str | None, output: str, message: str
+) -> None:
     saved = tmp_path / ("missing.json" if content is None else "r.json")
     if content is not None:
         saved.write_text(content)
@@ -562,7 +622,9 @@ def test_pytest_html_report_carries_each_calls_transcript_and_path(project: pyte
     pytest.importorskip("pytest_html")
     shutil.copy(EXAMPLE / AGENT, project.path / "agents" / "clinic_flow.json")
     project.makeconftest("from pytest_voicetest.plugin.html_extras import register\n\ndef pytest_configure(config):\n    register(config)\n")
-    project.makefile(".yaml", test_extras="""
+    project.makefile(
+        ".yaml",
+        test_extras="""
 agent: agents/clinic_flow.json
 tests:
   - name: hours
@@ -573,7 +635,8 @@ tests:
       - agent: Eight to six.
       - {hangup: true}
     expect: {visited: [greeting, hours], final_node: goodbye}
-""")
+""",
+    )
     run = project.runpytest("--html", "out.html", "--self-contained-html")
     run.assert_outcomes(failed=1)
     page = (project.path / "out.html").read_text()
@@ -608,7 +671,12 @@ def run_example(folder: Path) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VOICETEST_", "PYTEST_", "HYPOTHESIS"))}
     subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vt-report", "report.json"],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300, check=False,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     return json.loads((project / "report.json").read_text())
 

@@ -20,7 +20,7 @@ from pytest_voicetest.platforms.telnyx import TelnyxClient
 from pytest_voicetest.platforms.vapi import VapiClient
 
 from .conftest import PLATFORMS
-from .platform_fakes import BLAND_PATHWAY, isolated_platform_env, serve  # noqa: F401 - fixtures
+from .platform_fakes import BLAND_PATHWAY
 
 
 def load(relative: str) -> dict[str, Any]:
@@ -87,8 +87,10 @@ def test_retell_pull_is_a_dashboard_export_with_the_engine_inside(serve: Any) ->
     assert llm["agent_id"] == llm_agent and llm["retellLlmData"]["states"][0]["name"] == "greeting"
     assert flow["response_engine"]["type"] == "conversation-flow" and flow["conversationFlow"]["start_node_id"] == "greeting"
     assert [r.path for r in fake.calls()] == [
-        f"/get-agent/{llm_agent}", f"/get-retell-llm/{fake.agents[llm_agent]['response_engine']['llm_id']}",
-        f"/get-agent/{flow_agent}", f"/get-conversation-flow/{fake.agents[flow_agent]['response_engine']['conversation_flow_id']}",
+        f"/get-agent/{llm_agent}",
+        f"/get-retell-llm/{fake.agents[llm_agent]['response_engine']['llm_id']}",
+        f"/get-agent/{flow_agent}",
+        f"/get-conversation-flow/{fake.agents[flow_agent]['response_engine']['conversation_flow_id']}",
     ]
     assert all(r.authorization == f"Bearer {fake.api_key}" for r in fake.calls())
 
@@ -129,12 +131,27 @@ def test_list_follows_each_vendors_pagination(serve: Any, monkeypatch: pytest.Mo
 
 def test_vapi_squad_members_given_by_assistant_id_are_inlined(serve: Any) -> None:
     fake = serve("vapi")
-    greeter = fake.seed("assistant", {"name": "Greeter", "model": {"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": "Greet the caller."}]}})
-    billing = fake.seed("assistant", {"name": "Billing", "model": {"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": "Handle billing."}]}})
-    squad = fake.seed("squad", {"name": "Desk", "members": [
-        {"assistantId": greeter, "assistantDestinations": [{"type": "assistant", "assistantName": "Billing", "description": "Billing question"}]},
-        {"assistantId": billing},
-    ]})
+    greeter = fake.seed(
+        "assistant",
+        {"name": "Greeter", "model": {"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": "Greet the caller."}]}},
+    )
+    billing = fake.seed(
+        "assistant",
+        {"name": "Billing", "model": {"provider": "openai", "model": "gpt-4o", "messages": [{"role": "system", "content": "Handle billing."}]}},
+    )
+    squad = fake.seed(
+        "squad",
+        {
+            "name": "Desk",
+            "members": [
+                {
+                    "assistantId": greeter,
+                    "assistantDestinations": [{"type": "assistant", "assistantName": "Billing", "description": "Billing question"}],
+                },
+                {"assistantId": billing},
+            ],
+        },
+    )
     graph = import_remote("vapi", squad)
     assert graph.nodes["greeter"].state_prompt == "Greet the caller."
     assert [t.target_node_id for t in graph.nodes["greeter"].transitions] == ["billing"]
@@ -169,7 +186,10 @@ def test_diff_names_each_change_and_sync_pushes_only_when_confirmed(serve: Any) 
 
     lines = diff("retell", edited, agent_id)
     assert '~ greeting: "" -> "Thanks for calling!"' in lines
-    assert "~ node 'billing' prompt: \"Help the customer with their billing inquiry. Be patient and thorough.\" -> \"Help with the bill, then offer a payment plan.\"" in lines
+    assert (
+        '~ node \'billing\' prompt: "Help the customer with their billing inquiry. Be patient and thorough." -> "Help with the bill, then offer a payment plan."'
+        in lines
+    )
     assert "- node 'support' edge -> end_call (llm_prompt: Customer's technical issue is resolved)" in lines
 
     asked: list[list[str]] = []

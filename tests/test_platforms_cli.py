@@ -15,7 +15,7 @@ from pytest_voicetest.cli import platform as platform_cli
 from pytest_voicetest.platforms.credentials import credentials_path
 
 from .conftest import PLATFORMS
-from .platform_fakes import BLAND_PATHWAY, KEYS, isolated_platform_env, serve  # noqa: F401 - fixtures
+from .platform_fakes import BLAND_PATHWAY, KEYS
 
 cli_main = importlib.import_module("pytest_voicetest.cli.main")
 
@@ -43,7 +43,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_login_reads_a_hidden_prompt_stores_masked_and_refuses_a_second_time(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_login_reads_a_hidden_prompt_stores_masked_and_refuses_a_second_time(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     prompts: list[str] = []
     monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or KEYS["retell"])
     assert run(capsys, "login", "retell") == (0, "retell: key vtre…3928 stored\n", "")
@@ -64,7 +66,10 @@ def test_login_reads_a_hidden_prompt_stores_masked_and_refuses_a_second_time(cap
 
 def test_login_from_the_environment_and_never_from_argv(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     code, _, err = run(capsys, "login", "vapi", "--from-env")
-    assert code == 2 and err == "voicetest: error: --from-env: VAPI_API_KEY is not set Fix: export VAPI_API_KEY=... first, or drop --from-env to type the key\n"
+    assert (
+        code == 2
+        and err == "voicetest: error: --from-env: VAPI_API_KEY is not set Fix: export VAPI_API_KEY=... first, or drop --from-env to type the key\n"
+    )
     monkeypatch.setenv("VAPI_API_KEY", KEYS["vapi"])
     assert run(capsys, "login", "vapi", "--from-env", "--json")[0] == 0
     with pytest.raises(SystemExit) as exited:
@@ -89,7 +94,9 @@ def test_list_pull_push_diff_and_sync_through_the_cli(serve: Any, tmp_path: Path
     config["retellLlmData"]["begin_message"] = "Good morning, Acme Healthcare."
     target.write_text(json.dumps(config))
     code, out, _ = run(capsys, "diff", "retell", str(target), "--agent-id", agent_id, "--json")
-    assert json.loads(out)["changes"] == ['~ greeting: "Hello! Thank you for calling Acme Healthcare. How can I help you toda…" -> "Good morning, Acme Healthcare."']
+    assert json.loads(out)["changes"] == [
+        '~ greeting: "Hello! Thank you for calling Acme Healthcare. How can I help you toda…" -> "Good morning, Acme Healthcare."'
+    ]
 
     code, out, _ = run(capsys, "sync", "retell", str(target), "--agent-id", agent_id)
     assert code == 1 and "not pushed: 1 change(s) pending; run with --yes to push" in out and not fake.calls("PATCH")
@@ -122,7 +129,10 @@ def test_pull_without_output_prints_the_config(serve: Any, capsys: pytest.Captur
     [
         (["list", "retel"], "platform: unknown platform 'retel' (did you mean 'retell'?) Fix: use one of: retell, vapi, bland, telnyx"),
         (["list", "vapi"], "platform: no API key for vapi Fix: set VAPI_API_KEY, or run `voicetest platform login vapi`"),
-        (["pull", "bland", "missing_1"], "bland: pathway 'missing_1' not found (HTTP 404 on GET /v1/pathway/missing_1) Fix: check the id with `voicetest platform list bland`"),
+        (
+            ["pull", "bland", "missing_1"],
+            "bland: pathway 'missing_1' not found (HTTP 404 on GET /v1/pathway/missing_1) Fix: check the id with `voicetest platform list bland`",
+        ),
         (["pull", "bland", "a b"], "agent_id: 'a b' is not a bland agent id"),
         (["push", "bland", "nowhere.json"], "nowhere.json: file not found Fix: check the path"),
         (["diff", "bland", "x.json"], "the following arguments are required: --agent-id"),
@@ -138,7 +148,9 @@ def test_bad_input_is_one_line_and_exit_2(serve: Any, capsys: pytest.CaptureFixt
     assert err.startswith("voicetest: error: ") and message in err and err.count("\n") == 1 and "Traceback" not in err
 
 
-def test_sync_asks_at_a_terminal_and_pushes_on_yes(serve: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sync_asks_at_a_terminal_and_pushes_on_yes(
+    serve: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake = serve("vapi")
     assistant = fake.seed("assistant", json.loads((PLATFORMS / "vapi/sample_assistant_simple.json").read_text()))
     target = tmp_path / "assistant.json"

@@ -16,7 +16,7 @@ from pytest_voicetest.platforms import PlatformError, RetryPolicy, list_agents, 
 from pytest_voicetest.platforms.http import display_url
 
 from .conftest import PLATFORMS
-from .platform_fakes import BLAND_PATHWAY, KEYS, isolated_platform_env, serve  # noqa: F401 - fixtures
+from .platform_fakes import BLAND_PATHWAY, KEYS
 
 
 def recording_policy(**overrides: Any) -> tuple[RetryPolicy, list[float]]:
@@ -100,7 +100,9 @@ def test_a_refused_key_says_how_to_fix_it_without_showing_it(serve: Any, monkeyp
     ("platform", "vendor_text"),
     [("retell", "Invalid API Key."), ("vapi", "Unauthorized"), ("bland", "Invalid API key"), ("telnyx", "The API key is invalid.")],
 )
-def test_each_vendors_401_is_read_and_a_request_without_key_is_refused(serve: Any, monkeypatch: pytest.MonkeyPatch, platform: str, vendor_text: str) -> None:
+def test_each_vendors_401_is_read_and_a_request_without_key_is_refused(
+    serve: Any, monkeypatch: pytest.MonkeyPatch, platform: str, vendor_text: str
+) -> None:
     fake = serve(platform)
     assert httpx.get(f"{fake.base_url}/anything").status_code == 401
     monkeypatch.setenv(f"{platform.upper()}_API_KEY", "notTheRightKey0123456789")

@@ -34,7 +34,7 @@ from pytest_voicetest.platforms import (
 )
 from pytest_voicetest.platforms.credentials import credentials_path, mask
 
-from .platform_fakes import BLAND_PATHWAY, KEYS, isolated_platform_env, serve  # noqa: F401 - fixtures
+from .platform_fakes import BLAND_PATHWAY
 
 KEY = "retellKeyAbCdEf0123456789"
 

@@ -39,7 +39,9 @@ def cmd_login(args: argparse.Namespace) -> int:
     if args.from_env:
         key = os.environ.get(env_key(platform), "")
         if not key.strip():
-            raise InputError(f"{env_key(platform)} is not set", field="--from-env", fix=f"export {env_key(platform)}=... first, or drop --from-env to type the key")
+            raise InputError(
+                f"{env_key(platform)} is not set", field="--from-env", fix=f"export {env_key(platform)}=... first, or drop --from-env to type the key"
+            )
     else:
         key = getpass.getpass(f"{platform} API key (hidden): ")
     status = save_api_key(platform, key, replace=args.replace)

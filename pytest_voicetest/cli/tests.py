@@ -69,6 +69,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for given in args.paths:
         if not Path(given).exists():
             raise InputError("file not found", source=given, fix="check the path")
+    if args.html:
+        from ..report.json import check_output_path
+
+        check_output_path(Path(args.html), "--html")
     paths = voicetest_files([Path(p) for p in args.paths])
     if not paths:
         raise InputError("no voicetest files here", source=" ".join(args.paths), fix="name files test_*.yaml, scenario_*.yaml or voicesim_*.yaml")
@@ -88,6 +92,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     reason = run.nothing_ran()
     if reason:
         lines.append(reason)
+    if args.html:
+        from ..report.html import run_report, write_html
+
+        lines.append(f"html report: {write_html(run_report(run), Path(args.html))}")
     emit(args, run.model_dump(mode="json"), "\n".join(lines))
     if run.ok:
         return 0
@@ -131,6 +139,7 @@ def add_parsers(command: Any) -> None:
     cmd.add_argument("paths", nargs="+", metavar="PATH")
     cmd.add_argument("-k", help="only tests whose name contains this")
     cmd.add_argument("--rootdir", help="the project root (default: found as pytest finds it)")
+    cmd.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report of every call")
     for role in ROLES:
         cmd.add_argument(f"--{role}-model", help=f"litellm model for the {role}")
     for name, takes_value, help_text in RUN_FLAGS:

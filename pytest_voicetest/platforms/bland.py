@@ -140,7 +140,9 @@ class BlandClient(PlatformClient):
         if agent_id is None:
             body = to_bland_pathway(graph, *_labels(graph, name, {}))
             answer = self._check(
-                self.http.request("POST", "/v1/pathway/create", json_body={"name": body["name"], "description": body["description"]}, idempotent=False),
+                self.http.request(
+                    "POST", "/v1/pathway/create", json_body={"name": body["name"], "description": body["description"]}, idempotent=False
+                ),
                 "POST /v1/pathway/create",
             )
             agent_id = self.expect_str(answer, "pathway_id", "POST /v1/pathway/create")

@@ -29,9 +29,18 @@ WRAPPERS = {LLM: "retellLlmData", FLOW: "conversationFlow"}
 _READ_ONLY = frozenset({"llm_id", "conversation_flow_id", "version", "last_modification_timestamp", "is_published"})
 # Agent settings a push carries over from an imported Retell agent (create-agent fields).
 _AGENT_FIELDS = (
-    "agent_name", "voice_id", "voice_model", "voice_speed", "voice_temperature", "language",
-    "responsiveness", "interruption_sensitivity", "enable_backchannel", "max_call_duration_ms",
-    "end_call_after_silence_ms", "webhook_url",
+    "agent_name",
+    "voice_id",
+    "voice_model",
+    "voice_speed",
+    "voice_temperature",
+    "language",
+    "responsiveness",
+    "interruption_sensitivity",
+    "enable_backchannel",
+    "max_call_duration_ms",
+    "end_call_after_silence_ms",
+    "webhook_url",
 )
 
 
@@ -125,10 +134,14 @@ class RetellClient(PlatformClient):
         kind = self._new_kind(graph)
         payload = engine_payload(graph, kind)
         if kind == LLM:
-            created = self.expect_object(self.http.request("POST", "/create-retell-llm", json_body=payload, idempotent=False), "POST /create-retell-llm")
+            created = self.expect_object(
+                self.http.request("POST", "/create-retell-llm", json_body=payload, idempotent=False), "POST /create-retell-llm"
+            )
             engine = {"type": LLM, "llm_id": self.expect_str(created, "llm_id", "POST /create-retell-llm")}
         else:
-            created = self.expect_object(self.http.request("POST", "/create-conversation-flow", json_body=payload, idempotent=False), "POST /create-conversation-flow")
+            created = self.expect_object(
+                self.http.request("POST", "/create-conversation-flow", json_body=payload, idempotent=False), "POST /create-conversation-flow"
+            )
             engine = {"type": FLOW, "conversation_flow_id": self.expect_str(created, "conversation_flow_id", "POST /create-conversation-flow")}
         if name:
             agent_fields["agent_name"] = name

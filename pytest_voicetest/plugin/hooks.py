@@ -29,21 +29,25 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "voicesim(n_points=8, scenarios=None, seed=0): run a test over VoiceSim points x scenarios (voicesim_result)")
     if configured(config):
         state(config)  # report bad settings, ini values and options now, as usage errors
+    from .html_extras import register
+
+    register(config)  # pytest-html extras are made where reports are made: in xdist workers too
     if hasattr(config, "workerinput"):
         return
     from ..errors import InputError
     from ..report.json import ResultLog, check_output_path
     from .results import LOG_KEY, ResultCollector
 
-    report = output_path(config, "report")
-    if report is not None:
-        try:
-            check_output_path(report, "--vt-report")
-        except InputError as exc:
-            raise pytest.UsageError(str(exc)) from None
+    report, html = output_path(config, "report"), output_path(config, "html")
+    for path, flag in ((report, "--vt-report"), (html, "--vt-html")):
+        if path is not None:
+            try:
+                check_output_path(path, flag)
+            except InputError as exc:
+                raise pytest.UsageError(str(exc)) from None
     log = ResultLog(report)
     config.stash[LOG_KEY] = log
-    config.pluginmanager.register(ResultCollector(config, log), "voicetest-results")
+    config.pluginmanager.register(ResultCollector(config, log, html), "voicetest-results")
 
 
 @pytest.hookimpl(optionalhook=True)

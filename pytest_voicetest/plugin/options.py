@@ -30,7 +30,10 @@ RUN_OPTIONS: tuple[tuple[str, bool, str, str], ...] = (
     ("strict", False, "", "fail (not skip) tests whose model is not configured"),
     ("store", True, "PATH_OR_URL", "VoiceSim store: SQLite path or postgresql:// URL"),
 )
-OUTPUTS = (("report", "PATH", "write every result as JSON (ini paths are relative to the rootdir)"),)
+OUTPUTS = (
+    ("report", "PATH", "write every result as JSON (ini paths are relative to the rootdir)"),
+    ("html", "PATH", "write a self-contained HTML report of every call (ini paths are relative to the rootdir)"),
+)
 
 
 def flag(name: str) -> str:

@@ -36,9 +36,10 @@ def _message(report: Any) -> str:
 class ResultCollector:
     """Gathers outcomes into the ResultLog and prints the summaries."""
 
-    def __init__(self, config: pytest.Config, log: ResultLog) -> None:
+    def __init__(self, config: pytest.Config, log: ResultLog, html: Path | None = None) -> None:
         self.config = config
         self.log = log
+        self.html = html
         self.session: pytest.Session | None = None
         self.file_errors = 0
         self.collected: list[str] = []
@@ -133,6 +134,10 @@ class ResultCollector:
         if interrupted:
             session.exitstatus = pytest.ExitCode.INTERRUPTED
         self.log.write(session.exitstatus)
+        if self.html is not None:
+            from ..report.html import write_html
+
+            write_html(self.log.body(session.exitstatus), self.html)
         from .state import budget_ledger
 
         budget_ledger(self.config).unlink(missing_ok=True)
@@ -156,7 +161,7 @@ class ResultCollector:
 
             self.log.extra["campaigns"] = state(self.config).core.campaign_summaries(self.log.results, interrupted)
             self.lines["campaign"] = campaign_lines(self.log.extra["campaigns"])
-        if self.voicetest_results or self.file_errors or self.log.path:
+        if self.voicetest_results or self.file_errors or self.log.path or self.html:
             from ..report.text import summary_lines
 
             self.lines["voicetest"] = summary_lines(self.log.summary(), self.log.results) + self.lines.get("voicetest", [])
@@ -169,6 +174,8 @@ class ResultCollector:
                     terminalreporter.write_line(line)
         if self.log.path:
             terminalreporter.write_line(f"voicetest report: {self.log.path}")
+        if self.html is not None:
+            terminalreporter.write_line(f"voicetest html report: {self.html}")
 
 
 def file_kind_of(nodeid: str) -> str | None:

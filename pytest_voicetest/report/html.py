@@ -175,8 +175,7 @@ class _Builder:
                 key, f"vt-agent-{index}", str(view.get("source_type") or ""), str(view.get("entry") or ""), layout_graph(view)
             )
         self.names = {
-            key: {str(n["id"]): str(n.get("name") or n["id"]) for n in view.get("nodes", [])}
-            for key, view in (report.get("agents") or {}).items()
+            key: {str(n["id"]): str(n.get("name") or n["id"]) for n in view.get("nodes", [])} for key, view in (report.get("agents") or {}).items()
         }
 
     def call(self, result: Mapping[str, Any], anchor: str, nodeid: str, name: str | None = None) -> CallView:
@@ -193,8 +192,13 @@ class _Builder:
             node = str((turn.get("metadata") or {}).get("node_id") or "")
             turns.append(
                 TurnView(
-                    role, ROLE_NAMES.get(role, role), str(turn.get("content") or ""), node, names.get(node, ""),
-                    float(turn.get("timestamp") or 0.0), next(replies, None) if role == "agent" else None,
+                    role,
+                    ROLE_NAMES.get(role, role),
+                    str(turn.get("content") or ""),
+                    node,
+                    names.get(node, ""),
+                    float(turn.get("timestamp") or 0.0),
+                    next(replies, None) if role == "agent" else None,
                 )
             )
         path = [str(node) for node in result.get("nodes_visited") or []]
@@ -216,7 +220,12 @@ class _Builder:
             end_reason=str(result.get("end_reason") or ""),
             turn_count=int(result.get("turn_count") or 0),
             checks=[
-                {"kind": str(c.get("kind") or ""), "name": str(c.get("name") or ""), "passed": bool(c.get("passed")), "evidence": str(c.get("evidence") or "")}
+                {
+                    "kind": str(c.get("kind") or ""),
+                    "name": str(c.get("name") or ""),
+                    "passed": bool(c.get("passed")),
+                    "evidence": str(c.get("evidence") or ""),
+                }
                 for c in result.get("checks") or []
             ],
             metrics=[{**METRIC_DEFAULTS, **m} for m in result.get("metric_results") or []],
@@ -225,7 +234,13 @@ class _Builder:
             latencies=latencies,
             latency_on_turns=on_turns,
             tools=[
-                ToolView(str(t.get("name")), str(t.get("node_id") or ""), _json(t.get("arguments") or {}), _json(t.get("result")), bool(t.get("mocked", True)))
+                ToolView(
+                    str(t.get("name")),
+                    str(t.get("node_id") or ""),
+                    _json(t.get("arguments") or {}),
+                    _json(t.get("result")),
+                    bool(t.get("mocked", True)),
+                )
                 for t in result.get("tools_called") or []
             ],
             variables=[(str(k), str(v)) for k, v in (result.get("variables") or {}).items()],
@@ -361,7 +376,8 @@ def render_html(report: Mapping[str, Any]) -> str:
     page = build_page(redact_data(dict(report)))
     css, js = _asset("report.css") + _asset("chat.css"), _asset("report.js")
     policy = f"default-src 'none'; style-src {_digest(css)}; script-src {_digest(js)}; img-src data:; base-uri 'none'; form-action 'none'"
-    return _environment().get_template("report.html.j2").render(page=page, css=Markup(css), js=Markup(js), policy=policy)
+    page_html: str = _environment().get_template("report.html.j2").render(page=page, css=Markup(css), js=Markup(js), policy=policy)
+    return page_html
 
 
 def write_html(report: Mapping[str, Any], path: Path) -> Path:
@@ -379,7 +395,8 @@ def call_fragment(result: Mapping[str, Any], agents: Mapping[str, Any] | None = 
 
     clean = redact_data({"results": [dict(result)], "agents": dict(agents or {})})
     call = _Builder(clean).call(clean["results"][0], "vt-extra", str(result.get("test_id") or ""))
-    return _environment().get_template("fragment.html.j2").render(call=call, css=Markup(_asset("chat.css")))
+    fragment: str = _environment().get_template("fragment.html.j2").render(call=call, css=Markup(_asset("chat.css")))
+    return fragment
 
 
 def run_report(run: Run) -> dict[str, Any]:
