@@ -174,7 +174,10 @@ def test_cli_run_export_tests_and_metrics(test_file: Path, tmp_path: Path) -> No
     agent = tmp_path / "a.json"
     agent.write_text((PLATFORMS / "retell/sample_config.json").read_text())
     changed = cli("metrics", str(agent), "--threshold", "0.9", "--add", "Agent was polite", "--json")
-    assert json.loads(changed.stdout) == {"threshold": 0.9, "global_metrics": ["Agent was polite"]}
+    assert json.loads(changed.stdout) == {
+        "threshold": 0.9,
+        "global_metrics": [{"name": "Agent was polite", "criteria": "Agent was polite", "enabled": True, "threshold": None}],
+    }
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from pytest_voicetest.judges.flow import structural_violations
 from pytest_voicetest.judges.metrics import parse_json_object
 from pytest_voicetest.judges.path import check_path, percentile
 from pytest_voicetest.judges.rules import check_rules
+from pytest_voicetest.models.graph import MetricsConfig
 from pytest_voicetest.models.results import ToolCallRecord, Turn
 from pytest_voicetest.models.testcase import Expect
 from pytest_voicetest.run.runner import wilson_interval
@@ -141,9 +142,7 @@ def test_flow_judge_violations_fail_the_test() -> None:
 
 def test_metrics_with_thresholds_and_global_metrics() -> None:
     flow = import_agent(PLATFORMS / "retell/sample_config.json")
-    flow = flow.model_copy(
-        update={"metrics_config": flow.metrics_config.model_copy(update={"threshold": 0.6, "global_metrics": ["Agent was polite"]})}
-    )
+    flow = flow.model_copy(update={"metrics_config": MetricsConfig(threshold=0.6, global_metrics=["Agent was polite"])})
     case = {
         "name": "metrics",
         "metrics": ["Agent greeted", {"criterion": "Agent was concise", "threshold": 0.9}],

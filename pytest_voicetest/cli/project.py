@@ -20,11 +20,17 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     path = Path(args.agent)
     config = get_metrics_config(path)
     if args.threshold is not None or args.add or args.remove:
-        metrics = [m for m in config.global_metrics if m not in (args.remove or [])] + [m for m in args.add or [] if m not in config.global_metrics]
+        removed = set(args.remove or [])
+        kept = [m.model_dump() for m in config.global_metrics if m.name not in removed and m.criteria not in removed]
+        known = {m["criteria"] for m in kept}
+        metrics = kept + [{"name": c, "criteria": c} for c in args.add or [] if c not in known]
         threshold = config.threshold if args.threshold is None else args.threshold
         config = validate(MetricsConfig, {"threshold": threshold, "global_metrics": metrics}, source="--threshold/--add")
         print(f"wrote {set_metrics_config(path, config)}", file=sys.stderr)
-    text = f"threshold: {config.threshold}\n" + "\n".join(f"global metric: {m}" for m in config.global_metrics)
+    text = f"threshold: {config.threshold}\n" + "\n".join(
+        f"global metric: {m.criteria}" + (f" (threshold {m.threshold})" if m.threshold is not None else "") + ("" if m.enabled else " (disabled)")
+        for m in config.global_metrics
+    )
     emit(args, config.model_dump(), text)
     return 0
 

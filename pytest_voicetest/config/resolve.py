@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..validation import describe
 from .files import find_settings_file
 from .models import ROLES, ResolvedModels, environment_models, resolve_models
-from .settings import RunOptions, Settings, apply_env, load_settings
+from .settings import RunOptions, Settings, apply_env, read_settings
 
 DEFAULT_STORE = Path(".voicetest") / "voicesim.db"
 
@@ -58,6 +58,7 @@ class Config:
     command_models: dict[str, str | None]
     settings_models: dict[str, str | None]
     environment_models: dict[str, str | None]
+    warnings: tuple[str, ...] = ()
 
     @property
     def cassette_mode(self) -> str | None:
@@ -142,17 +143,20 @@ def resolve_config(
     (lowest first). Applies the settings' `[env]` table to `environ` (real variables win)."""
     environ = os.environ if environ is None else environ
     root = root.resolve()
-    settings = load_settings(root, environ=dict(environ))
+    settings, warnings = read_settings(root, environ=dict(environ))
     found = find_settings_file(root)
     apply_env(settings, environ)
     options = _merge(layers, settings.run.model_dump(exclude_unset=False))
     command: dict[str, str | None] = {role: None for role in ROLES}
     configured = settings.models.model_dump()
+    for role in ROLES:  # the harness's run options name models too: at the level they were given
+        configured[role] = getattr(settings.run, f"{role}_model") or configured[role]
     for layer in layers:
         level = configured if layer.models_are_settings else command
         for role in ROLES:
-            if layer.models.get(role):
-                level[role] = layer.models[role]
+            given = layer.models.get(role) or layer.values.get(f"{role}_model")
+            if given:
+                level[role] = given
     return Config(
         root=root,
         settings=settings.model_copy(update={"run": options}),
@@ -161,4 +165,5 @@ def resolve_config(
         command_models=command,
         settings_models=configured,
         environment_models=environment_models(environ),
+        warnings=tuple(warnings),
     )

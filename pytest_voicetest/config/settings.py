@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..errors import InputError
 from ..yamlio import format_loc, read_text
-from .files import SETTINGS_FILE, find_settings_file
+from .files import HARNESS_SETTINGS, SETTINGS_FILE, find_settings_file
 
 SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
 ROLES = ("agent", "simulator", "judge")
@@ -75,12 +75,40 @@ class RunOptions(BaseModel):
     pattern_engine: Literal["fnmatch", "re2"] = Field(
         default="fnmatch", description="patterns of voicetest-harness tests: fnmatch globs or re2 regexes"
     )
+    # The voicetest harness's RunOptions and [run] keys, honoured here:
+    timeout_seconds: float | None = Field(default=None, gt=0, le=86_400, description="harness name of turn_timeout")
+    turn_timeout_seconds: float | None = Field(default=None, gt=0, le=86_400, description="harness name of turn_timeout")
+    verbose: bool = Field(default=False, description="print each turn as it happens")
+    flow_judge: bool = Field(default=False, description="run the flow judge on every test")
+    streaming: bool = Field(default=False, description="stream the agent's replies; latency is the time to the first token")
+    cot_transitions: bool = Field(default=False, description="the agent gives its reasoning before it takes a transition")
+    start_speaker: Literal["agent", "user"] | None = Field(default=None, description="who opens every call")
+    default_start_speaker: Literal["agent", "user"] | None = Field(default=None, description="who opens when the agent config does not say")
+    agent_model: str | None = None
+    simulator_model: str | None = None
+    judge_model: str | None = None
+    # ... and accepted but without meaning here (named in one warning):
+    judge_input: str | None = None
+    audio_eval: bool | None = None
+    no_cache: bool | None = None
 
     @model_validator(mode="after")
     def _one_cassette_mode(self) -> RunOptions:
         if self.record and self.replay:
             raise ValueError("record and replay cannot both be on; pick one")
+        harness_timeout = self.turn_timeout_seconds or self.timeout_seconds
+        if harness_timeout is not None and "turn_timeout" not in self.model_fields_set:
+            self.turn_timeout = harness_timeout
         return self
+
+    def ignored(self) -> list[str]:
+        """The harness options set here that mean nothing to pytest-voicetest."""
+        meaningless = {
+            "judge_input": "the judge always reads the transcript",
+            "audio_eval": "there is no audio pipeline",
+            "no_cache": "there is no response cache (cassettes replay on purpose)",
+        }
+        return [f"{name} ({why})" for name, why in meaningless.items() if getattr(self, name) not in (None, False, "transcript")]
 
 
 class Settings(BaseModel):
@@ -95,10 +123,35 @@ class Settings(BaseModel):
 
 def load_settings(start: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Settings from the nearest file (or defaults), with VOICETEST_<OPTION> run overrides."""
+    return read_settings(start, environ)[0]
+
+
+def _harness_tables(data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The voicetest harness's settings file: what we know, and the keys it has that we ignore."""
+    kept: dict[str, Any] = {}
+    ignored = [table for table in data if table not in Settings.model_fields]
+    known_keys = {"run": RunOptions.model_fields, "models": ModelSettings.model_fields}
+    for table in Settings.model_fields:
+        values = data.get(table)
+        if not isinstance(values, dict):
+            continue
+        known = known_keys.get(table)
+        if known is not None:
+            ignored += [f"{table}.{key}" for key in values if key not in known]
+            values = {key: value for key, value in values.items() if key in known}
+        kept[table] = values
+    return kept, ignored
+
+
+def read_settings(start: Path | None = None, environ: dict[str, str] | None = None) -> tuple[Settings, list[str]]:
+    """Settings and warnings: the nearest settings file (or defaults), with VOICETEST_<OPTION>
+    run overrides. The harness's `.voicetest/settings.toml` never fails on keys we do not
+    know: they are named in a warning instead."""
     environ = dict(os.environ if environ is None else environ)
     found = find_settings_file((start or Path.cwd()).resolve())
     data: dict[str, Any] = {}
     source: Path | None = None
+    ignored: list[str] = []
     if found:
         source, is_pyproject = found
         try:
@@ -106,15 +159,17 @@ def load_settings(start: Path | None = None, environ: dict[str, str] | None = No
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"invalid TOML: {exc}", source=source, fix="check the quoting on that line") from None
         data = parsed.get("tool", {}).get("voicetest", {}) if is_pyproject else parsed
+        if source.parts[-2:] == HARNESS_SETTINGS.parts:
+            data, ignored = _harness_tables(data)
     run = dict(data.get("run") or {})
     for name in RunOptions.model_fields:
         value = environ.get(f"VOICETEST_{name.upper()}")
-        if value is not None:
+        if value is not None and not name.endswith("_model"):  # VOICETEST_<ROLE>_MODEL are environment models
             run[name] = value
     if run:
         data = {**data, "run": run}
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
         raise InputError(
@@ -123,6 +178,9 @@ def load_settings(start: Path | None = None, environ: dict[str, str] | None = No
             field=format_loc(error["loc"]),
             fix="see `voicetest settings` for the known keys",
         ) from None
+    ignored += settings.run.ignored()
+    warnings = [f"{source or 'environment'}: ignored, as they mean nothing to pytest-voicetest: {', '.join(ignored)}"] if ignored else []
+    return settings, warnings
 
 
 def apply_env(settings: Settings, environ: Any = None) -> list[str]:

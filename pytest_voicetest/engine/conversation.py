@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ MAX_HOPS = 25
 SILENT = frozenset({"logic", "extract", "function"})
 ENDING = frozenset({"end", "transfer"})
 
+COT_RULE = "Before you take a route_to_* function, reason step by step about whether its condition is met and give that reasoning in its `reasoning` argument."
 AGENT_RULES = (
     "You are speaking on a live phone call. Reply with exactly what you say to the caller: "
     "short, natural sentences, no markdown or lists. Use a tool when you need data or an action. "
@@ -58,6 +60,9 @@ class CallSetup:
     allow_real_tools: bool = False
     repeat_index: int = 0
     max_call_minutes: float | None = None
+    start_speaker: str | None = None
+    cot_transitions: bool = False
+    on_turn: Callable[[Turn], None] | None = None
 
 
 @dataclass
@@ -121,7 +126,7 @@ class Conversation:
     async def _run(self) -> None:
         try:
             await self._enter(self.node_id, first=True)
-            if self.graph.start_speaker != "user":
+            if (self.setup.start_speaker or self.graph.start_speaker) != "user":
                 await self._turn(self._opening())
             while True:
                 if self.caller_count >= self.setup.max_turns:
@@ -188,6 +193,8 @@ class Conversation:
 
     def _system_prompt(self, node: AgentNode, end_tools: list[str]) -> str:
         parts = [self.graph.general_prompt, f"## Current step: {node.id}\n{node.state_prompt}", AGENT_RULES]
+        if self.setup.cot_transitions:
+            parts.append(COT_RULE)
         if end_tools:
             parts.append(f"Call {end_tools[0]} to hang up when the conversation is complete.")
         text = "\n\n".join(p for p in parts if p.strip())
@@ -215,7 +222,7 @@ class Conversation:
         edges = offered_edges(self.graph, node, self.return_to.get(node.id)) if offer_edges else []
         by_route = {e.tool_name: e for e in edges}
         end_tools = [t.name for t in tools if t.ends_call]
-        definitions = [openai_tool(t) for t in tools] + [route_tool(e) for e in edges]
+        definitions = [openai_tool(t) for t in tools] + [route_tool(e, self.setup.cot_transitions) for e in edges]
         for _ in range(MAX_TOOL_ROUNDS):
             reply = await self._ask(
                 "agent",
@@ -347,7 +354,7 @@ class Conversation:
         reply = await self._ask(
             "agent",
             [{"role": "system", "content": self._system_prompt(node, [])}, *self.history],
-            [route_tool(e) for e in edges],
+            [route_tool(e, self.setup.cot_transitions) for e in edges],
             "required",
             node,
             routes={e.target: e.tool_name for e in edges},
@@ -475,7 +482,10 @@ class Conversation:
         if role == "user":
             self.caller_count += 1
         metadata = {"node_id": self.node_id} if role == "agent" else {}
-        self.record.transcript.append(Turn(role=role, content=text, timestamp=round(self.clock_ms, 1), metadata=metadata))  # type: ignore[arg-type]
+        turn = Turn(role=role, content=text, timestamp=round(self.clock_ms, 1), metadata=metadata)  # type: ignore[arg-type]
+        self.record.transcript.append(turn)
+        if self.setup.on_turn is not None:
+            self.setup.on_turn(turn)
         self.words_spoken += len(text.split())
         limit = self.setup.max_call_minutes
         if limit is not None and self.words_spoken / WORDS_PER_MINUTE > limit:

@@ -112,14 +112,22 @@ def offered_edges(graph: AgentGraph, node: AgentNode, return_to: str | None) -> 
     return edges
 
 
-def route_tool(edge: Edge) -> dict[str, Any]:
-    """The OpenAI function definition offering one edge."""
+def route_tool(edge: Edge, reasoning: bool = False) -> dict[str, Any]:
+    """The OpenAI function definition offering one edge (with `reasoning`, the model must say
+    why the condition holds before the edge is taken)."""
+    parameters: dict[str, Any] = {"type": "object", "properties": {}}
+    if reasoning:
+        parameters = {
+            "type": "object",
+            "properties": {"reasoning": {"type": "string", "description": "why the condition is met, step by step"}},
+            "required": ["reasoning"],
+        }
     return {
         "type": "function",
         "function": {
             "name": edge.tool_name,
             "description": f"Call when: {edge.condition}. Moves the conversation to '{edge.target}'.",
-            "parameters": {"type": "object", "properties": {}},
+            "parameters": parameters,
         },
     }
 

@@ -175,6 +175,7 @@ class ClientOptions:
     backoff_base: float = 0.5
     backoff_cap: float = 8.0
     api_base: str | None = None
+    streaming: bool = False  # stream the agent's replies; their latency is the time to the first token
 
 
 class Recorder(Protocol):
@@ -288,7 +289,8 @@ class LLMClient:
                 continue
             self.gate.spent(reply)
             reply.retries = attempt
-            reply.latency_ms = round((time.perf_counter() - started) * 1000, 1)
+            if not reply.latency_ms:  # a streamed reply already holds its time to the first token
+                reply.latency_ms = round((time.perf_counter() - started) * 1000, 1)
             self.usage.add(Usage(prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens, cost_usd=reply.cost_usd))
             return reply
 
@@ -316,6 +318,10 @@ class LLMClient:
             kwargs["api_base"] = self.options.api_base
             if request.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
                 kwargs["api_key"] = "no-key-needed"  # local OpenAI-compatible servers take any key
+        stream = self.options.streaming and request.role == "agent"
+        if stream:
+            kwargs.update(stream=True, stream_options={"include_usage": True})
+        started = time.perf_counter()
         response = await litellm.acompletion(
             model=request.model,
             messages=request.messages,
@@ -325,7 +331,16 @@ class LLMClient:
             drop_params=True,
             **kwargs,
         )
-        return _reply_from_response(litellm, response)
+        if not stream:
+            return _reply_from_response(litellm, response)
+        chunks, first_token = [], None
+        async for chunk in response:
+            if first_token is None:
+                first_token = time.perf_counter()
+            chunks.append(chunk)
+        reply = _reply_from_response(litellm, litellm.stream_chunk_builder(chunks, messages=request.messages))
+        reply.latency_ms = round(((first_token or time.perf_counter()) - started) * 1000, 1)
+        return reply
 
 
 def _reply_from_response(litellm: Any, response: Any) -> LLMReply:

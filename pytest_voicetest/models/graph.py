@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
 
 from ..errors import InputError, did_you_mean
@@ -96,11 +96,32 @@ class AgentNode(_Model):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
-class MetricsConfig(_Model):
-    """The agent's judge settings: default threshold and metrics run on every test."""
+class GlobalMetric(_Model):
+    """A metric judged on every LLM test of the agent (the voicetest harness's shape)."""
 
-    threshold: float = Field(default=0.7, ge=0.0, le=1.0)
-    global_metrics: list[str] = Field(default_factory=list)
+    name: str = Field(min_length=1)
+    criteria: str = Field(min_length=1)
+    enabled: bool = True
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
+
+
+class MetricsConfig(_Model):
+    """The agent's judge settings: default threshold and metrics run on every test. A global
+    metric is a criterion (text) or `{name, criteria, enabled, threshold}`."""
+
+    threshold: float = Field(default=0.7, ge=0.0, le=1.0, allow_inf_nan=False)
+    global_metrics: list[GlobalMetric] = Field(default_factory=list)
+
+    @field_validator("global_metrics", mode="before")
+    @classmethod
+    def _criteria_as_metrics(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"name": item, "criteria": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    def enabled(self) -> list[tuple[str, float]]:
+        """(criterion, threshold) of every enabled global metric."""
+        return [(m.criteria, self.threshold if m.threshold is None else m.threshold) for m in self.global_metrics if m.enabled]
 
 
 class AgentGraph(_Model):

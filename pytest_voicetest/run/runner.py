@@ -32,7 +32,7 @@ from ..judges.path import check_path
 from ..judges.rules import check_rules
 from ..llm.client import LLMClient
 from ..models.graph import AgentGraph
-from ..models.results import RepeatStats, TestResult, Usage
+from ..models.results import RepeatStats, TestResult, Turn, Usage
 from ..models.testcase import TestCase
 from ..redact import redact, redact_data
 
@@ -58,6 +58,7 @@ class TestRun:
     model_flag: str = "--vt-{role}-model"
     needs: tuple[str, ...] = ()
     extra_judge: ExtraJudge | None = None
+    on_turn: Callable[[Turn], None] | None = None
 
 
 def needed_roles(run: TestRun, also: Sequence[str] = ()) -> list[str]:
@@ -66,8 +67,9 @@ def needed_roles(run: TestRun, also: Sequence[str] = ()) -> list[str]:
     needed = [*also, *run.needs]
     if run.transcript_path is None and run.recording is None:
         needed += ["agent", "simulator"]
-    global_metrics = run.graph.metrics_config.global_metrics if run.graph else []
-    if test.metrics or test.flow_judge or (global_metrics and test.type == "llm"):
+    global_metrics = run.graph.metrics_config.enabled() if run.graph else []
+    flow = test.flow_judge or (run.options.flow_judge and run.graph is not None)
+    if test.metrics or flow or (global_metrics and test.type == "llm"):
         needed.append("judge")
     return [role for role in ("agent", "simulator", "judge") if role in needed]
 
@@ -120,6 +122,9 @@ async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0, result: 
                 allow_real_tools=bool(test.allow_real_tools if test.allow_real_tools is not None else run.options.allow_real_tools),
                 repeat_index=repeat_index,
                 max_call_minutes=test.max_call_minutes,
+                start_speaker=run.options.start_speaker or graph.start_speaker or run.options.default_start_speaker,
+                cot_transitions=run.options.cot_transitions,
+                on_turn=run.on_turn,
             )
             record = await Conversation(setup, llm).run()
         _fill(result, record)
@@ -175,12 +180,12 @@ async def _judge(run: TestRun, llm: LLMClient, result: TestResult, repeat_index:
     metrics = [(m.criterion, m.threshold if m.threshold is not None else threshold) for m in test.metrics]
     if graph and test.type == "llm":
         named = {c for c, _ in metrics}
-        metrics += [(c, threshold) for c in graph.metrics_config.global_metrics if c not in named]
+        metrics += [(criterion, limit) for criterion, limit in graph.metrics_config.enabled() if criterion not in named]
     judge = run.models["judge"]
     if metrics and judge:
         result.metric_results = await judge_metrics(llm, judge, metrics, result.transcript, context, repeat_index)
     flow_failed = False
-    if test.flow_judge and judge and graph:
+    if (test.flow_judge or run.options.flow_judge) and judge and graph:
         violations = await judge_flow(llm, judge, graph, result.transcript, result.nodes_visited, context, repeat_index)
         result.constraint_violations += violations
         flow_failed = bool(violations)

@@ -8,6 +8,7 @@ CLI and the API, honouring skip and xfail marks as pytest does.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from ..config.resolve import Config
 from ..errors import InputError, VoicetestError
 from ..llm.cassette import Cassette, cassette_path
 from ..llm.client import ClientOptions, Gate, LLMClient, is_scripted
-from ..models.results import FileError, Run, TestResult
+from ..models.results import FileError, Run, TestResult, Turn
 from ..redact import redact
 from .campaigns import call_outcome, campaign_judge, tally, write_findings
 from .executor import Executor
@@ -37,6 +38,7 @@ class Door:
 
 
 PYTEST = Door()
+PROGRESS_LOCK = threading.Lock()
 
 
 def agent_views(planned: Sequence[Planned], session: Session) -> dict[str, Any]:
@@ -80,7 +82,7 @@ class Session:
     def client(self, cassette: Cassette | None = None) -> LLMClient:
         options = self.config.options
         return LLMClient(
-            ClientOptions(timeout=options.llm_timeout, max_retries=options.max_retries, api_base=options.api_base),
+            ClientOptions(timeout=options.llm_timeout, max_retries=options.max_retries, api_base=options.api_base, streaming=options.streaming),
             cassette=cassette,
             gate=self.gate,
         )
@@ -119,6 +121,7 @@ class Session:
             recording=planned.recording,
             model_flag=self.door.model_flag,
             needs=("judge",) if isinstance(planned, PlannedCall) else (),
+            on_turn=self._progress(planned.test_id) if self.config.options.verbose else None,
         )
 
     # ------------------------------------------------------------ running
@@ -154,6 +157,19 @@ class Session:
         finally:
             if cassette is not None:
                 cassette.save()
+
+    def _progress(self, test_id: str) -> Callable[[Turn], None]:
+        """`verbose`: each turn printed to stderr as it happens (bypassing output capture)."""
+
+        def show(turn: Turn) -> None:
+            node = turn.metadata.get("node_id")
+            line = f"[{test_id}] {f'[{node}] ' if node else ''}{'caller' if turn.role == 'user' else turn.role}: {turn.content}"
+            with PROGRESS_LOCK:
+                stream = sys.__stderr__ or sys.stderr
+                stream.write(redact(line.replace("\n", " ")) + "\n")
+                stream.flush()
+
+        return show
 
     def agent_key(self, planned: PlannedTest) -> str | None:
         """How results name their agent: its file from the project root."""

@@ -282,7 +282,7 @@ def _test_file(path: Path, data: Any, config: Config) -> list[Planned]:
             )
         if graph is not None:
             check_against_graph(test, graph, source, root, prefix)
-        if not test.has_checks(len(graph.metrics_config.global_metrics) if graph and test.type == "llm" else 0):
+        if not test.has_checks(len(graph.metrics_config.enabled()) if graph and test.type == "llm" else 0):
             raise InputError(
                 f"test '{test.name}' has no checks, so it could never fail",
                 source=source,
@@ -448,7 +448,7 @@ def plan_case(
         raise InputError("a simulated test needs an agent", field="agent", fix="pass agent=, or give a transcript to judge")
     if graph is not None:
         check_against_graph(test, graph, source, raw, ())
-    if not test.has_checks(len(graph.metrics_config.global_metrics) if graph and test.type == "llm" else 0):
+    if not test.has_checks(len(graph.metrics_config.enabled()) if graph and test.type == "llm" else 0):
         raise InputError(
             f"test '{test.name}' has no checks, so it could never fail",
             field="case",

@@ -74,6 +74,7 @@ class FakeLLMServer:
         max_requests: int = 10_000,
         max_hang: float = 5.0,
         retry_after: float = 0.05,
+        chunk_delay: float = 0.0,
     ) -> None:
         unknown = set(fault_kinds) - set(FAULTS)
         if unknown:
@@ -86,6 +87,7 @@ class FakeLLMServer:
         self.max_requests = max_requests
         self.max_hang = max_hang
         self.retry_after = retry_after
+        self.chunk_delay = chunk_delay
         self.queue: list[str] = []
         self.stats = ServerStats()
         self.requests: list[dict[str, Any]] = []
@@ -139,6 +141,20 @@ class FakeLLMServer:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _stream(self, body: dict[str, Any], answer: dict[str, Any]) -> None:
+                """Server-sent chunks, as OpenAI streams: the first right away, the rest `chunk_delay` apart."""
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")
+                self.end_headers()
+                for index, chunk in enumerate(_chunks(body, answer)):
+                    if index:
+                        time.sleep(server.chunk_delay)
+                    self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.close_connection = True
+
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 length = int(self.headers.get("content-length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
@@ -166,6 +182,9 @@ class FakeLLMServer:
                 if "status" in answer:
                     problem = {"error": {"message": answer.get("error", "error"), "type": "invalid_request_error"}}
                     self._send(int(answer["status"]), json.dumps(problem).encode())
+                    return
+                if body.get("stream"):
+                    self._stream(body, answer)
                     return
                 payload = json.dumps(_completion(body, answer)).encode()
                 if fault == "malformed":
@@ -215,3 +234,27 @@ def _completion(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, An
         "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens, "total_tokens": prompt_tokens + completion_tokens},
     }
+
+
+def _chunks(request: dict[str, Any], answer: dict[str, Any]) -> list[dict[str, Any]]:
+    """A completion as streamed chunks: the words of the content, then the tool calls, the finish and the usage."""
+    whole = _completion(request, answer)
+    message, usage = whole["choices"][0]["message"], whole["usage"]
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": whole["id"],
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": whole["model"],
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
+
+    words = str(message.get("content") or "").split(" ")
+    chunks = [chunk({"role": "assistant", "content": words[0]})]
+    chunks += [chunk({"content": " " + word}) for word in words[1:]]
+    for index, call in enumerate(message.get("tool_calls") or []):
+        chunks.append(chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function", "function": call["function"]}]}))
+    chunks.append(chunk({}, whole["choices"][0]["finish_reason"]))
+    chunks.append({**chunk({}), "choices": [], "usage": usage})
+    return chunks
