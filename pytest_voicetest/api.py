@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -56,6 +57,10 @@ __all__ = [
 ]
 ROLES = ("agent", "simulator", "judge")
 API = Door(model_flag="models={{'{role}': ...}}", record_command="api.run_tests(..., options={{'record': True}}) for '{test_id}'")
+
+
+class VoicetestWarning(UserWarning):
+    """Settings that load but mean nothing here (the harness's audio, cache, ...)."""
 
 
 class NothingRan(VoicetestError):
@@ -100,13 +105,16 @@ def _config(
 ) -> Config:
     """The project's Config with the caller's options and keyword arguments on top."""
     given = {key: value for key, value in arguments.items() if value is not None}
-    return resolve_config(
+    config = resolve_config(
         root,
         [
             Layer("options", _options(options), models=_models(models), pattern="options['{}']"),
             Layer("arguments", given),
         ],
     )
+    for warning in config.warnings:
+        warnings.warn(warning, VoicetestWarning, stacklevel=3)
+    return config
 
 
 def _root(project: str | Path | None, near: Path | None) -> Path:

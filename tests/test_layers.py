@@ -22,7 +22,7 @@ RANKS = {
     "models": 1,
     "config": 2,
     "importers": 3,
-    "exporters": 3,
+    "exporters": 3.5,  # may read an importer's format tables
     "voicesim": 3,
     "llm": 4,
     "platforms": 4,

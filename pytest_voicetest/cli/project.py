@@ -44,10 +44,12 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_settings(args: argparse.Namespace) -> int:
     from ..config.files import find_settings_file
-    from ..config.settings import load_settings, masked, update_settings, write_settings
+    from ..config.settings import masked, read_settings, update_settings, write_settings
 
     directory = Path(args.dir)
-    settings = load_settings(directory)
+    settings, warnings = read_settings(directory)
+    for warning in warnings:
+        print(f"voicetest: warning: {warning}", file=sys.stderr)
     if args.set:
         pairs = {}
         for item in args.set:

@@ -77,6 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not paths:
         raise InputError("no voicetest files here", source=" ".join(args.paths), fix="name files test_*.yaml, scenario_*.yaml or voicesim_*.yaml")
     config = _config(args, paths[0])
+    for warning in config.warnings:
+        print(f"voicetest: warning: {warning}", file=sys.stderr)
     door = Door(model_flag="--{role}-model", record_command="voicetest run {file} -k '{name}' --record --agent-model MODEL ...")
     session = Session(config, door=door)
     try:

@@ -27,6 +27,17 @@ def _tool(tool: ToolDefinition) -> dict[str, Any]:
     return out
 
 
+TERMINAL = {"end": ("end_call", "End the call."), "transfer": ("transfer_call", "Transfer the call.")}
+
+
+def _terminal_tool(node: AgentNode) -> list[dict[str, Any]]:
+    """An end or transfer node as its one action: the tool that ends or transfers the call."""
+    if node.node_type not in TERMINAL or node.tools or node.transitions:
+        return []
+    kind, description = TERMINAL[node.node_type]
+    return [{"type": kind, "name": kind, "description": description}]
+
+
 def to_retell_llm(graph: AgentGraph) -> dict[str, Any]:
     """A Retell LLM: one state per node; every edge becomes a described state edge."""
     states = [
@@ -34,7 +45,7 @@ def to_retell_llm(graph: AgentGraph) -> dict[str, Any]:
             "name": node.id,
             "state_prompt": node.state_prompt,
             "edges": [{"destination_state_name": t.target_node_id, "description": condition_label(t.condition)} for t in node.transitions],
-            "tools": [_tool(t) for t in node.tools],
+            "tools": [_tool(t) for t in node.tools] + _terminal_tool(node),
         }
         for node in graph.nodes.values()
     ]

@@ -8,6 +8,7 @@ from ..models.graph import AgentGraph, AgentNode, ToolDefinition
 from .mermaid import condition_label
 
 _BUILTIN = {"end_call": "endCall", "hangup": "endCall", "transfer_call": "transferCall", "transfer": "transferCall"}
+_TERMINAL = {"end": "endCall", "transfer": "transferCall"}
 
 
 def _model(graph: AgentGraph, node: AgentNode, prompt: str, extra_tools: list[dict[str, Any]]) -> dict[str, Any]:
@@ -15,7 +16,13 @@ def _model(graph: AgentGraph, node: AgentNode, prompt: str, extra_tools: list[di
     provider, _, name = model_name.rpartition("/")
     model: dict[str, Any] = {"provider": provider or "openai", "model": name or model_name}
     model["messages"] = [{"role": "system", "content": prompt}]
-    tools = [_tool(t) for t in [*node.tools, *graph.tools]] + extra_tools
+    terminal = node.node_type in _TERMINAL and not node.tools and not node.transitions
+    # an end or transfer node is an assistant whose one action is to end or transfer the call
+    tools = (
+        [{"type": _TERMINAL[node.node_type], "function": {"name": node.id}}]
+        if terminal
+        else [_tool(t) for t in [*node.tools, *graph.tools]] + extra_tools
+    )
     if tools:
         model["tools"] = tools
     return model

@@ -48,7 +48,19 @@ def detect(data: Any) -> bool:
         return all(isinstance(n, dict) and isinstance(n.get("data"), dict) for n in nodes) and all(
             isinstance(e, dict) and "source" in e and "target" in e for e in edges
         )
-    return isinstance(data.get("prompt"), str) and any(key in data for key in _SINGLE_PROMPT_KEYS) and not isinstance(data.get("model"), dict)
+    if not isinstance(data.get("prompt"), str) or isinstance(data.get("model"), dict):
+        return False
+    # a single-prompt agent, or the voicetest harness's Bland export: {prompt, tools: [{name, description, input_schema?}], model}
+    tools = data.get("tools")
+    harness = (
+        isinstance(tools, list)
+        and set(data) <= {"prompt", "tools", "model", *_SINGLE_PROMPT_KEYS}
+        and all(
+            isinstance(t, dict) and isinstance(t.get("name"), str) and set(t) <= {"name", "description", "input_schema", "speech", "url"}
+            for t in tools
+        )
+    )
+    return harness or any(key in data for key in _SINGLE_PROMPT_KEYS)
 
 
 def _tool(raw: dict[str, Any]) -> dict[str, Any]:

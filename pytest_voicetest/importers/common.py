@@ -74,3 +74,15 @@ def object_schema(*schemas: Mapping[str, Any] | None) -> dict[str, Any]:
     if required:
         merged["required"] = required
     return merged
+
+
+TERMINAL_TOOLS = {"end_call": "end", "hangup": "end", "transfer_call": "transfer", "transfer": "transfer"}
+
+
+def terminal_node(node: dict[str, Any]) -> dict[str, Any]:
+    """A node whose only action is one end-call (or transfer) tool, with no way out, as an
+    end (or transfer) node: how Retell LLM states and VAPI assistants hold our end nodes."""
+    tools = node.get("tools") or []
+    if node.get("transitions") or len(tools) != 1 or tools[0].get("type") not in TERMINAL_TOOLS:
+        return node
+    return {**node, "node_type": TERMINAL_TOOLS[tools[0]["type"]], "tools": []}

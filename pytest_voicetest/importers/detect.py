@@ -115,6 +115,15 @@ def import_agent(
                 field="agent_format",
                 fix="use agent_format: auto or the matching file type",
             )
+        if not chosen.detect(payload):
+            found = next((c for c in FORMATS if c.payload == kind and c.detect(payload)), None)
+            what = f"it looks like {found.description} ({found.name})" if found else "no known format matches it"
+            raise InputError(
+                f"the format was forced to '{chosen.name}' ({chosen.description}), but {what}",
+                source=origin,
+                field="agent_format",
+                fix=f"use agent_format: {found.name if found else 'auto'}, or check that this is the file you meant",
+            )
         return chosen.load(payload, origin)
     for candidate in FORMATS:
         if candidate.payload == kind and candidate.detect(payload):

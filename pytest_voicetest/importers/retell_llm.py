@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models.graph import AgentGraph, duplicate_ids, graph_from_data
-from .common import require_list, text
+from .common import require_list, text, terminal_node
 from .retell_flow import tool
 
 _KEPT = ("llm_id", "model_temperature", "version", "knowledge_base_ids")
@@ -33,24 +33,26 @@ def load(data: dict[str, Any], source: str | Path | None = None) -> AgentGraph:
     nodes: dict[str, Any] = {}
     for state in states:
         name = text(state.get("name"))
-        nodes[name] = {
-            "id": name,
-            "state_prompt": text(state.get("state_prompt")),
-            "node_type": "conversation",
-            "tools": [tool(t) for t in state.get("tools") or []],
-            "transitions": [
-                {
-                    "target_node_id": text(edge.get("destination_state_name")),
-                    "condition": {
-                        "type": "llm_prompt",
-                        "value": text(edge.get("description")) or text(edge.get("condition")),
-                    },
-                    "description": text(edge.get("description")),
-                }
-                for edge in state.get("edges") or []
-            ],
-            "metadata": {k: v for k, v in state.items() if k not in {"name", "state_prompt", "tools", "edges"}},
-        }
+        nodes[name] = terminal_node(
+            {
+                "id": name,
+                "state_prompt": text(state.get("state_prompt")),
+                "node_type": "conversation",
+                "tools": [tool(t) for t in state.get("tools") or []],
+                "transitions": [
+                    {
+                        "target_node_id": text(edge.get("destination_state_name")),
+                        "condition": {
+                            "type": "llm_prompt",
+                            "value": text(edge.get("description")) or text(edge.get("condition")),
+                        },
+                        "description": text(edge.get("description")),
+                    }
+                    for edge in state.get("edges") or []
+                ],
+                "metadata": {k: v for k, v in state.items() if k not in {"name", "state_prompt", "tools", "edges"}},
+            }
+        )
     if not nodes:
         nodes["main"] = {"id": "main", "state_prompt": "", "node_type": "conversation"}
     begin_message = llm.get("begin_message")

@@ -17,11 +17,16 @@ _META = ("id", "name", "voice_settings", "transcription", "telephony_settings")
 
 
 def detect(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("instructions"), str)
-        and any(k in data for k in ("greeting", "voice_settings", "telephony_settings", "transcription"))
+    if not isinstance(data, dict) or not isinstance(data.get("instructions"), str):
+        return False
+    # an assistant, or the voicetest harness's Telnyx export: {instructions, tools: [{type, <type>: {...}}], model}
+    tools = data.get("tools")
+    harness = (
+        isinstance(tools, list)
+        and set(data) <= {"instructions", "tools", "model", "name"}
+        and all(isinstance(t, dict) and isinstance(t.get("type"), str) for t in tools)
     )
+    return harness or any(k in data for k in ("greeting", "voice_settings", "telephony_settings", "transcription", "dynamic_variables"))
 
 
 def _webhook(raw: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InputError, did_you_mean
 from ..models.graph import AgentGraph, graph_from_data
-from .common import function_tool, require_list, slug, text
+from .common import function_tool, require_list, slug, text, terminal_node
 
 _BUILTIN = {"endCall": "end_call", "transferCall": "transfer_call"}
 _ASSISTANT_META = ("id", "name", "voice", "transcriber", "silenceTimeoutSeconds", "maxDurationSeconds")
@@ -137,14 +137,16 @@ def load_squad(data: dict[str, Any], source: str | Path | None = None) -> AgentG
         model_name = _model_name(assistant)
         if model_name:
             metadata["model"] = model_name
-        nodes[node_id] = {
-            "id": node_id,
-            "state_prompt": _system_prompt(assistant),
-            "node_type": "conversation",
-            "tools": tools,
-            "transitions": transitions,
-            "metadata": metadata,
-        }
+        nodes[node_id] = terminal_node(
+            {
+                "id": node_id,
+                "state_prompt": _system_prompt(assistant),
+                "node_type": "conversation",
+                "tools": tools,
+                "transitions": transitions,
+                "metadata": metadata,
+            }
+        )
     entry_id, entry_assistant, _ = assistants[0]
     graph = {
         "nodes": nodes,

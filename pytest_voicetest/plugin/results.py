@@ -163,8 +163,10 @@ class ResultCollector:
             self.lines["campaign"] = campaign_lines(self.log.extra["campaigns"])
         if self.voicetest_results or self.file_errors or self.log.path or self.html:
             from ..report.text import summary_lines
+            from .state import state
 
-            self.lines["voicetest"] = summary_lines(self.log.summary(), self.log.results) + self.lines.get("voicetest", [])
+            warnings = [f"warning: {w}" for w in state(self.config).core.config.warnings]
+            self.lines["voicetest"] = warnings + summary_lines(self.log.summary(), self.log.results) + self.lines.get("voicetest", [])
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for name in ("voicetest", "campaign", "voicesim"):
