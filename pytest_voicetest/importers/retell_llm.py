@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models.graph import AgentGraph, duplicate_ids, graph_from_data
-from .common import require_list, text, terminal_node
+from .common import require_list, terminal_node, text
 from .retell_flow import tool
 
 _KEPT = ("llm_id", "model_temperature", "version", "knowledge_base_ids")

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InputError, did_you_mean
 from ..models.graph import AgentGraph, graph_from_data
-from .common import function_tool, require_list, slug, text, terminal_node
+from .common import function_tool, require_list, slug, terminal_node, text
 
 _BUILTIN = {"endCall": "end_call", "transferCall": "transfer_call"}
 _ASSISTANT_META = ("id", "name", "voice", "transcriber", "silenceTimeoutSeconds", "maxDurationSeconds")
