@@ -30,7 +30,7 @@ from .config.settings import RunOptions, Settings, load_settings, write_settings
 from .config.settings import update_settings as _update_settings
 from .errors import InputError, VoicetestError
 from .exporters import export_agent as _export
-from .exporters.testcases import to_retell_tests
+from .exporters.testcases import export_tests as export_test_cases
 from .importers import import_agent as _import
 from .importers import load_agent_file
 from .importers.detect import METRICS_SIDECAR
@@ -328,19 +328,41 @@ def set_metrics_config(agent_path: str | Path, config: MetricsConfig | dict[str,
 
 
 def export_tests(
-    source: str | Path | Sequence[TestCase | dict[str, Any]], format: str = "retell", *, project: str | Path | None = None
+    source: str | Path | Sequence[TestCase | dict[str, Any]],
+    format: str = "retell",
+    *,
+    test_ids: Sequence[str] | None = None,
+    select: str | None = None,
+    project: str | Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Test cases (a test file, `tests_from` included, or a list) in the Retell test format."""
-    if format != "retell":
-        raise InputError(f"unknown test export format '{format}'", field="format", fix="use retell")
+    """Test cases (a test file, `tests_from` included, or a list) as `retell`, `voicetest` or
+    `native` entries. `test_ids` keeps the tests with those ids or names, `select` those whose
+    name contains it. What the format cannot hold is named in a VoicetestWarning each."""
+    _kind(format, "format", str, what="retell, voicetest or native")
     if isinstance(source, (str, Path)):
         path = Path(source)
         config = _config(_root(project, path), None)
-        tests = [p.test for p in load_file(path, config) if isinstance(p, PlannedTest)]
+        planned = [p for p in load_file(path, config) if isinstance(p, PlannedTest)]
     elif isinstance(source, Sequence):
         root = _root(project, None)
         config = _config(root, None)
-        tests = [plan_case(case, None, test_id="", base=root, config=config, check=False).test for case in source]
+        planned = [plan_case(case, None, test_id="", base=root, config=config, check=False) for case in source]
+        for item in planned:
+            item.test_id = item.name
     else:
         raise InputError(f"source must be a test file or a list of test cases, not {type(source).__name__}", field="source")
-    return to_retell_tests(tests)
+    if test_ids is not None:
+        if isinstance(test_ids, str) or not isinstance(test_ids, Sequence):
+            raise InputError("test_ids must be a list of test ids or names", field="test_ids")
+        wanted = set(test_ids)
+        unknown = sorted(wanted - {p.test_id for p in planned} - {p.name for p in planned})
+        if unknown:
+            raise InputError(f"no test with id or name {unknown[0]!r}", field="test_ids", fix="use ids like file.yaml::name, or names")
+        planned = [p for p in planned if p.test_id in wanted or p.name in wanted]
+    if select is not None:
+        _kind(select, "select", str, what="text to look for in test names")
+        planned = [p for p in planned if select.lower() in p.name.lower()]
+    entries, losses = export_test_cases([p.test for p in planned], format)
+    for loss in losses:
+        warnings.warn(f"{format} cannot hold {loss}", VoicetestWarning, stacklevel=2)
+    return entries

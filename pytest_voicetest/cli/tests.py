@@ -98,7 +98,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         from ..report.html import run_report, write_html
 
         lines.append(f"html report: {write_html(run_report(run), Path(args.html))}")
-    emit(args, run.model_dump(mode="json"), "\n".join(lines))
+    data = run.model_dump(mode="json")
+    if args.format == "seed":
+        from ..report.seed import seed_run
+
+        data = seed_run(data)
+    emit(args, data, "\n".join(lines))
     if run.ok:
         return 0
     if reason and not run.errors:
@@ -125,9 +130,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export_tests(args: argparse.Namespace) -> int:
-    from ..api import export_tests
+    import warnings
 
-    data = export_tests(Path(args.file), args.format)
+    from ..api import VoicetestWarning, export_tests
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", VoicetestWarning)
+        data = export_tests(Path(args.file), args.format, test_ids=args.test_id, select=args.k)
+    for warning in caught:
+        print(f"voicetest: {warning.message}", file=sys.stderr)
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if args.output:
         write_output(args.output, text + "\n")
@@ -142,6 +153,7 @@ def add_parsers(command: Any) -> None:
     cmd.add_argument("-k", help="only tests whose name contains this")
     cmd.add_argument("--rootdir", help="the project root (default: found as pytest finds it)")
     cmd.add_argument("--html", metavar="PATH", help="also write a self-contained HTML report of every call")
+    cmd.add_argument("--format", choices=["native", "seed"], default="native", help="--json shape: native, or seed (the harness API's TestRun)")
     for role in ROLES:
         cmd.add_argument(f"--{role}-model", help=f"litellm model for the {role}")
     for name, takes_value, help_text in RUN_FLAGS:
@@ -159,7 +171,9 @@ def add_parsers(command: Any) -> None:
     cmd.add_argument("--api-base")
     cmd.add_argument("--rootdir", help="the project root (default: the current folder)")
 
-    cmd = command("export-tests", cmd_export_tests, "Export the tests of a test_*.yaml file in the Retell test format.")
+    cmd = command("export-tests", cmd_export_tests, "Export the tests of a test_*.yaml file (retell, voicetest or native format).")
     cmd.add_argument("file")
-    cmd.add_argument("--format", default="retell", choices=["retell"])
+    cmd.add_argument("--format", default="retell", choices=["retell", "voicetest", "native"])
+    cmd.add_argument("--test-id", action="append", metavar="ID", help="only this test (its id file::name, or its name); repeat for more")
+    cmd.add_argument("-k", help="only tests whose name contains this")
     cmd.add_argument("-o", "--output")

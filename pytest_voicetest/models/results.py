@@ -85,6 +85,7 @@ class CallOutcome(BaseModel):
     passed: bool = False
     sentiment: Sentiment = "Neutral"
     reasoning: str = ""
+    settings: dict[str, float] = Field(default_factory=dict, description="the campaign's call count, concurrency and duration limit")
 
 
 class RepeatStats(BaseModel):

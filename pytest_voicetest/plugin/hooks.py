@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from ..run.kinds import file_kind
-from .options import addoptions, configured, output_path
+from .options import addoptions, configured, output_path, report_format
 from .state import STATE_KEY, session_id, state
 
 
@@ -45,7 +45,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 check_output_path(path, flag)
             except InputError as exc:
                 raise pytest.UsageError(str(exc)) from None
-    log = ResultLog(report)
+    log = ResultLog(report, report_format(config))
+    log.extra["run_id"] = session_id(config)
     config.stash[LOG_KEY] = log
     config.pluginmanager.register(ResultCollector(config, log, html), "voicetest-results")
 

@@ -36,6 +36,17 @@ OUTPUTS = (
 )
 
 
+REPORT_FORMATS = ("native", "seed")
+
+
+def report_format(config: pytest.Config) -> str:
+    """The JSON report's shape from --vt-report-format or its ini key (checked)."""
+    chosen = config.getoption("vt_report_format") or _ini(config, "voicetest_report_format") or "native"
+    if chosen not in REPORT_FORMATS:
+        raise pytest.UsageError(f"ini file: voicetest_report_format must be native or seed, got {chosen!r}")
+    return str(chosen)
+
+
 def flag(name: str) -> str:
     return "--vt-" + name.replace("_", "-")
 
@@ -56,6 +67,9 @@ def addoptions(parser: pytest.Parser) -> None:
     for name, metavar, help_text in OUTPUTS:
         group.addoption(flag(name), dest=f"vt_{name}", metavar=metavar, help=help_text)
         parser.addini(f"voicetest_{name}", help_text)
+    format_help = "the JSON report's shape: native (everything) or seed (the voicetest harness API's TestRun)"
+    group.addoption("--vt-report-format", dest="vt_report_format", choices=REPORT_FORMATS, help=format_help)
+    parser.addini("voicetest_report_format", format_help)
 
 
 def _ini(config: pytest.Config, name: str) -> Any:

@@ -35,12 +35,14 @@ def check_output_path(path: Path, what: str) -> None:
 class ResultLog:
     """Entries gathered on the controller; journaled as they arrive, written at the end."""
 
-    def __init__(self, path: Path | None) -> None:
+    def __init__(self, path: Path | None, format: str = "native") -> None:
         self.path = path
+        self.format = format
         self.results: list[dict[str, Any]] = []
         self.file_errors: list[dict[str, str]] = []
         self.extra: dict[str, Any] = {}
         self.started = time.time()
+        self.extra["started_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.started))
         self.journal = path.with_name(path.name + ".partial.jsonl") if path else None
         if self.journal:
             self.journal.parent.mkdir(parents=True, exist_ok=True)
@@ -101,8 +103,13 @@ class ResultLog:
     def write(self, exit_status: int) -> None:
         if not self.path:
             return
+        body = self.body(exit_status)
+        if self.format == "seed":
+            from .seed import seed_run
+
+            body = seed_run(body)
         temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(self.body(exit_status), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        temporary.write_text(json.dumps(body, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
         temporary.replace(self.path)
         if self.journal and self.journal.exists():
             self.journal.unlink()

@@ -68,7 +68,10 @@ async def judge_call(llm: LLMClient, model: str, scenario: CampaignScenario, res
 def call_outcome(campaign: CampaignFile, scenario: CampaignScenario, call: int, name: str) -> CallOutcome:
     """The campaign facts of one call, before it is judged."""
     total = campaign.number_of_call_to_make * len(campaign.scenarios)
-    return CallOutcome(campaign=name, scenario=scenario.name, call=call, total_calls=total, voice=pick_voice(campaign, scenario, call))
+    settings = campaign.model_dump(include={"number_of_call_to_make", "concurrent_call_count", "max_call_duration_in_minutes"})
+    return CallOutcome(
+        campaign=name, scenario=scenario.name, call=call, total_calls=total, voice=pick_voice(campaign, scenario, call), settings=settings
+    )
 
 
 def campaign_judge(scenario: CampaignScenario, outcome: CallOutcome) -> ExtraJudge:
@@ -102,13 +105,16 @@ def status_of(finished: int, total: int, interrupted: bool) -> str:
 
 
 def tally(name: str, outcomes: list[dict[str, Any]], total: int, interrupted: bool) -> CampaignSummary:
-    """Counts from finished calls (result dicts carrying `campaign` and `status`)."""
+    """Counts from finished calls (result dicts carrying `campaign` and `status`). Progress is
+    the share of calls judged: a skipped or errored call is finished but not progress."""
+    judged = sum(1 for r in outcomes if r["status"] in {"pass", "fail"})
     summary = CampaignSummary(
         campaign=name,
         status=status_of(len(outcomes), total, interrupted),  # type: ignore[arg-type]
         total_calls=total,
         finished_calls=len(outcomes),
-        progress=round(100 * len(outcomes) / total, 1) if total else 0.0,
+        judged_calls=judged,
+        progress=round(100 * judged / total, 1) if total else 0.0,
     )
     for result in outcomes:
         call = result["campaign"]

@@ -275,9 +275,13 @@ class Session:
                 judge = next((r["models_used"].get("judge") for r in finished if (r.get("models_used") or {}).get("judge")), None)
                 if failed and judge:
                     summary.what_went_wrong, summary.suggestions_for_improvement = self._findings(name, judge, failed)
-                summary.status = "Completed" if summary.finished_calls == summary.total_calls else "Stopped"
+                summary.status = "Completed" if summary.judged_calls == summary.total_calls else "Stopped"
+                unjudged = summary.finished_calls - summary.judged_calls
+                if unjudged:
+                    summary.what_went_wrong.insert(0, f"{unjudged} of {summary.total_calls} calls were not judged (skipped or errored)")
             summary.history.append({"status": summary.status, "at": now()})
-            summaries[name] = summary.model_dump()
+            first = finished[0]
+            summaries[name] = {**summary.model_dump(), "seed": summary.seed(first["campaign"].get("settings"), agent=first.get("agent") or "")}
         return summaries
 
     def _findings(self, campaign: str, judge: str, failed: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
