@@ -26,6 +26,7 @@ from .models import ROLES, ResolvedModels, environment_models, resolve_models
 from .settings import RunOptions, Settings, apply_env, read_settings
 
 DEFAULT_STORE = Path(".voicetest") / "voicesim.db"
+HARNESS_TIMEOUTS = ("timeout_seconds", "turn_timeout_seconds")
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ def _merge(layers: Sequence[Layer], base: dict[str, Any]) -> RunOptions:
                 )
             values[key] = value
             origin[key] = given
+            if key in HARNESS_TIMEOUTS and given.values.get("turn_timeout") is None:  # the harness's names, at this layer's rank
+                values["turn_timeout"] = value
+                origin["turn_timeout"] = given
     try:
         return RunOptions.model_validate(values)
     except ValidationError as exc:
