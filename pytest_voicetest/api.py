@@ -164,6 +164,8 @@ def run_test(
     current folder) and the environment fill the rest."""
     if not isinstance(case, (TestCase, dict, str)):
         raise InputError(f"a test case is a mapping, not {type(case).__name__}", field="case", fix="pass a dict or a YAML mapping")
+    if test_id is not None:
+        _kind(test_id, "test_id", str, what="text")
     if transcript is not None:
         _kind(transcript, "transcript", str, Path, what="a file path")
         transcript = Path(transcript).resolve()
@@ -290,7 +292,8 @@ def evaluate_transcript(
 
 
 def get_settings(project: str | Path | None = None) -> Settings:
-    return load_settings(Path(project) if project else None)
+    """The settings of the project at `project` (default: the current folder)."""
+    return load_settings(_root(project, None) if project is not None else None)
 
 
 def save_settings(settings: Settings, project: str | Path | None = None) -> Path:
@@ -302,6 +305,9 @@ def save_settings(settings: Settings, project: str | Path | None = None) -> Path
 def update_settings(assignments: dict[str, str], project: str | Path | None = None) -> Settings:
     """Apply dotted assignments ({"models.agent": "..."}) and save them."""
     _kind(assignments, "assignments", dict, what='a dict like {"models.agent": "openai/gpt-4o"}')
+    for key, value in assignments.items():
+        _kind(key, "assignments", str, what='a dict of "table.key" names to values')
+        _kind(value, f"assignments['{key}']", str, int, float, bool, what="text, a number or true/false")
     settings = _update_settings(get_settings(project), assignments)
     save_settings(settings, project)
     return settings

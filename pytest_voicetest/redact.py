@@ -1,8 +1,14 @@
-"""Keep secrets out of reports, cassettes, JUnit XML and logs.
+"""Keep secrets out of reports, cassettes, JUnit XML, logs and error messages.
 
-`redact` replaces the values of secret-looking environment variables (names with
-KEY, TOKEN, SECRET, PASSWORD or AUTH) and anything shaped like an API key or a
-bearer token with `***`.
+A secret is found three ways, and replaced by `***`:
+- by name: the values of environment variables, and of mapping keys, whose name has one
+  of the words key, token, secret, password, authorization, auth, credential(s) or
+  signature (so `OPENAI_API_KEY` and `x-api-key` are secret, `keyboard_layout`,
+  `author` and `max_tokens` are not);
+- by shape: API keys (`sk-...`, `ghp_...`, `AIza...`, `xox?-...`) and bearer/basic
+  credentials;
+- in URLs: the password of `user:password@` and the values of query parameters with
+  secret names (`?token=...`, `&api_key=...`).
 """
 
 from __future__ import annotations
@@ -11,25 +17,54 @@ import os
 import re
 from typing import Any
 
-_SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
+MASK = "***"
+SECRET_WORDS = frozenset(
+    {"key", "apikey", "token", "secret", "password", "passwd", "pwd", "authorization", "auth", "credential", "credentials", "signature", "sig"}
+)
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SHAPES = re.compile(
     r"(?:\bsk-[A-Za-z0-9_\-]{8,}|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]{8,}"
     r"|\b(?:xox[abp]|ghp|gho|AIza)[A-Za-z0-9_\-]{8,})"
 )
-MASK = "***"
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s'\"<>`]+")
+_USERINFO = re.compile(r"^(?P<scheme>[^:]+://)(?P<user>[^/@:]*)(?::(?P<password>[^/@]*))?@")
+_QUERY = re.compile(r"(?P<lead>[?&;])(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&;#\s'\"<>`]*)")
+
+
+def secret_name(name: str) -> bool:
+    """Whether a variable or field name means a secret (by its words, not its letters)."""
+    return any(word.lower() in SECRET_WORDS for word in _WORD.findall(name))
 
 
 def _secret_values() -> list[str]:
-    values = {v for k, v in os.environ.items() if _SECRET_NAME.search(k) and len(v) >= 6}
+    values = {v for k, v in os.environ.items() if secret_name(k) and len(v) >= 6}
     return sorted(values, key=len, reverse=True)
+
+
+def _clean_userinfo(match: re.Match[str]) -> str:
+    url = match.group(0)
+    auth = _USERINFO.match(url)
+    if auth and (auth.group("password") is not None or auth.group("user")):
+        shown = f"{auth.group('user')}:{MASK}" if auth.group("password") is not None else MASK
+        url = f"{auth.group('scheme')}{shown}@{url[auth.end() :]}"
+    return url
+
+
+def _clean_query(match: re.Match[str]) -> str:
+    return f"{match.group('lead')}{match.group('name')}={MASK}" if secret_name(match.group("name")) else match.group(0)
+
+
+def _clean(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    # query parameters anywhere (a server may echo a path without its host)
+    return _SHAPES.sub(MASK, _QUERY.sub(_clean_query, _URL.sub(_clean_userinfo, text)))
 
 
 def redact(text: str) -> str:
     """`text` with every known secret masked."""
-    for value in _secret_values():
-        if value in text:
-            text = text.replace(value, MASK)
-    return _SHAPES.sub(MASK, text)
+    return _clean(text, _secret_values())
 
 
 def redact_data(data: Any) -> Any:
@@ -38,12 +73,7 @@ def redact_data(data: Any) -> Any:
 
     def clean(value: Any, key: str = "") -> Any:
         if isinstance(value, str):
-            if key and _SECRET_NAME.search(key) and key.lower() not in {"max_tokens", "tokens"} and value:
-                return MASK
-            for secret in secrets:
-                if secret in value:
-                    value = value.replace(secret, MASK)
-            return _SHAPES.sub(MASK, value)
+            return MASK if key and value and secret_name(key) else _clean(value, secrets)
         if isinstance(value, dict):
             return {k: clean(v, str(k)) for k, v in value.items()}
         if isinstance(value, (list, tuple)):

@@ -168,7 +168,7 @@ def test_unparseable_judge_reply_is_an_error_not_a_pass(llm_server) -> None:
     case = {"name": "m", "metrics": ["Agent helped"], "script": [{"agent": "Hi"}, {"hangup": True}], "models": {"judge": "openai/x"}}
     result = run_test(case, flow, api_base=llm_server.api_base, project=PLATFORMS)
     assert result.status == "error"
-    assert "the judge's reply had no score" in result.error_message
+    assert "the judge's reply is not a verdict: it had no score" in result.error_message
 
 
 def test_transcript_tests_judge_recordings_without_simulation() -> None:

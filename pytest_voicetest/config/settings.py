@@ -25,10 +25,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from ..errors import InputError
+from ..redact import redact_data
 from ..yamlio import format_loc, read_text
 from .files import HARNESS_SETTINGS, SETTINGS_FILE, find_settings_file
 
-SECRET_KEY = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|AUTH", re.IGNORECASE)
 ROLES = ("agent", "simulator", "judge")
 
 
@@ -56,7 +56,7 @@ class RunOptions(BaseModel):
     turn_timeout: float = Field(default=60.0, gt=0, le=86_400)
     call_timeout: float = Field(default=600.0, gt=0, le=86_400)
     llm_timeout: float = Field(default=60.0, gt=0, le=86_400)
-    test_timeout: float = Field(default=900.0, gt=0, le=86_400, description="deadline of a whole test: call, judges and retries")
+    test_timeout: float = Field(default=300.0, gt=0, le=86_400, description="deadline of a whole test: call, judges and retries")
     max_retries: int = Field(default=4, ge=0, le=20)
     concurrency: int = Field(default=1, ge=1, le=256)
     threshold: float = Field(default=0.7, ge=0.0, le=1.0)
@@ -243,7 +243,7 @@ def update_settings(settings: Settings, assignments: dict[str, str]) -> Settings
 
 
 def masked(settings: Settings) -> dict[str, Any]:
-    """Settings as data with secret-looking env values hidden."""
-    data = settings.model_dump()
-    data["env"] = {k: ("***" if SECRET_KEY.search(k) else v) for k, v in settings.env.items()}
-    return data
+    """Settings as data with secrets hidden: secret-named env values, and passwords and
+    tokens inside any URL (an `[env]` base URL, the api_base, a store URL)."""
+    masked_data: dict[str, Any] = redact_data(settings.model_dump())
+    return masked_data

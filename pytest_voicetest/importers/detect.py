@@ -104,6 +104,7 @@ def import_agent(
     else:
         raise InputError(
             f"cannot import an agent from {type(source).__name__}",
+            field="source",
             fix="pass a dict, a path, or bytes with a filename",
         )
     if format != "auto":

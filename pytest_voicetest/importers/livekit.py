@@ -211,6 +211,17 @@ def _node_id(class_name: str) -> str:
 
 def load(source_text: str, source: str | Path | None = None) -> AgentGraph:
     try:
+        return _load(source_text, source)
+    except (RecursionError, MemoryError):
+        raise InputError(
+            "the code nests too deeply to read (an expression thousands of levels deep)",
+            source=source,
+            fix="build long prompts from fewer pieces, e.g. one string constant",
+        ) from None
+
+
+def _load(source_text: str, source: str | Path | None) -> AgentGraph:
+    try:
         tree = ast.parse(source_text, filename=str(source or "<agent>"))
     except SyntaxError as exc:
         raise InputError(f"Python syntax error: {exc.msg}", source=source, line=exc.lineno, fix="fix the agent code") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from typing import Any
 
@@ -58,11 +59,16 @@ async def ask_judge(
     return parse_json_object(reply.content) or {}, reply.content
 
 
-def _number(value: Any, default: float | None) -> float | None:
+def unit_number(value: Any) -> float | None:
+    """A number from 0 to 1 as the judge gave it; None for anything else (never clamped:
+    "3" out of 10, a boolean or NaN is not a score)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
     try:
-        return min(1.0, max(0.0, float(value)))
-    except (TypeError, ValueError):
-        return default
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) and 0.0 <= number <= 1.0 else None
 
 
 async def judge_metric(
@@ -77,14 +83,11 @@ async def judge_metric(
         context | {"criterion": criterion, "repeat": repeat_index},
         repeat_index,
     )
-    score = _number(verdict.get("score"), None)
+    score = unit_number(verdict.get("score"))
     if score is None:
+        given = f"its score {verdict['score']!r} is not a number from 0 to 1" if "score" in verdict else "it had no score"
         return MetricResult(
-            metric=criterion,
-            passed=False,
-            score=0.0,
-            threshold=threshold,
-            error=f"the judge's reply had no score: {raw[:120]!r}",
+            metric=criterion, passed=False, score=0.0, threshold=threshold, error=f"the judge's reply is not a verdict: {given}: {raw[:120]!r}"
         )
     return MetricResult(
         metric=criterion,
@@ -92,7 +95,7 @@ async def judge_metric(
         score=score,
         threshold=threshold,
         reasoning=str(verdict.get("reasoning", "")),
-        confidence=_number(verdict.get("confidence"), None),
+        confidence=unit_number(verdict.get("confidence")),
     )
 
 

@@ -12,6 +12,7 @@ is counted in the client's `usage`, failed attempts included.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import random
@@ -20,6 +21,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ..errors import BudgetExceeded, LLMError
 from ..models.results import Usage
@@ -199,6 +201,19 @@ class Gate:
         """Account for a finished call."""
 
 
+def split_userinfo(url: str) -> tuple[str, str | None]:
+    """(the URL without `user:password@`, the matching Basic authorization header or None)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url, None
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    credentials = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}".encode()
+    return urlunsplit(parts._replace(netloc=netloc)), "Basic " + base64.b64encode(credentials).decode()
+
+
 def is_auth_failure(exc: BaseException) -> bool:
     """A missing, rejected or unauthorised key: retrying cannot help."""
     status = getattr(exc, "status_code", None)
@@ -315,7 +330,10 @@ class LLMClient:
             if request.tool_choice is not None:
                 kwargs["tool_choice"] = request.tool_choice
         if self.options.api_base:
-            kwargs["api_base"] = self.options.api_base
+            base, basic = split_userinfo(self.options.api_base)
+            kwargs["api_base"] = base
+            if basic:  # `user:password@` in the base URL: sent as HTTP basic auth (the client would drop it)
+                kwargs["extra_headers"] = {"Authorization": basic}
             if request.model.startswith("openai/") and not os.environ.get("OPENAI_API_KEY"):
                 kwargs["api_key"] = "no-key-needed"  # local OpenAI-compatible servers take any key
         stream = self.options.streaming and request.role == "agent"

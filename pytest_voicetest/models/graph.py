@@ -269,7 +269,9 @@ def check_graph(graph: AgentGraph, source: str | Path | None = None) -> None:
     loop = _logic_loop(graph)
     if loop:
         raise InputError(
-            "logic nodes " + " -> ".join(loop) + " form a loop with no spoken turn;"
+            "logic nodes "
+            + " -> ".join(loop if len(loop) <= 12 else [*loop[:8], f"... {len(loop) - 10} more ...", *loop[-2:]])
+            + " form a loop with no spoken turn;"
             " variables cannot change inside it, so a call that enters it never leaves",
             source=source,
             field=f"node '{loop[0]}' transitions",
@@ -278,33 +280,30 @@ def check_graph(graph: AgentGraph, source: str | Path | None = None) -> None:
 
 
 def _logic_loop(graph: AgentGraph) -> list[str] | None:
-    """A cycle made only of logic nodes, as a path that repeats its first node."""
+    """A cycle made only of logic nodes, as a path that repeats its first node (found
+    without recursion, so a chain of thousands of logic nodes is no problem)."""
     logic = {node_id for node_id, node in graph.nodes.items() if node.node_type == "logic"}
     state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node_id: str) -> list[str] | None:
-        state[node_id] = 1
-        stack.append(node_id)
-        for transition in graph.nodes[node_id].transitions:
-            target = transition.target_node_id
+    for start in sorted(logic):
+        if start in state:
+            continue
+        stack: list[str] = [start]
+        pending = [iter([t.target_node_id for t in graph.nodes[start].transitions])]
+        state[start] = 1
+        while pending:
+            target = next(pending[-1], None)
+            if target is None:
+                state[stack.pop()] = 2
+                pending.pop()
+                continue
             if target not in logic:
                 continue
             if state.get(target) == 1:
                 return stack[stack.index(target) :] + [target]
             if target not in state:
-                found = visit(target)
-                if found:
-                    return found
-        stack.pop()
-        state[node_id] = 2
-        return None
-
-    for node_id in sorted(logic):
-        if node_id not in state:
-            found = visit(node_id)
-            if found:
-                return found
+                state[target] = 1
+                stack.append(target)
+                pending.append(iter([t.target_node_id for t in graph.nodes[target].transitions]))
     return None
 
 

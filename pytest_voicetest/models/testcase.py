@@ -8,6 +8,7 @@ the defaults' items then the test's, other values are the test's when it sets th
 from __future__ import annotations
 
 import fnmatch
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,7 @@ from ..validation import located_error, validate
 from ..yamlio import format_loc, line_of
 
 EndReason = Literal["agent_ended", "user_ended", "max_turns", "turn_timeout", "call_timeout", "error"]
+MAX_PATTERN = 2000
 END_REASONS: tuple[str, ...] = EndReason.__args__  # type: ignore[attr-defined]
 LEGACY_TYPES = {"simulation": "llm", "unit": "rule"}
 ROLES = ("agent", "simulator", "judge")
@@ -170,6 +172,14 @@ class Script(_Strict):
     campaign: CampaignVerdict | None = None
     flaky: Flaky | None = None
 
+    @field_validator("judge")
+    @classmethod
+    def _scores(cls, value: dict[str, float]) -> dict[str, float]:
+        for criterion, score in value.items():
+            if not math.isfinite(score) or not 0.0 <= score <= 1.0:
+                raise ValueError(f"judge score of {criterion!r} must be from 0 to 1, got {score}")
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _from_list(cls, value: Any) -> Any:
@@ -269,7 +279,12 @@ def compile_pattern(pattern: str, syntax: str) -> regex.Pattern[str]:
     if syntax == "glob":
         translated = fnmatch.translate(pattern)  # "(?s:...)\\Z": drop the wrapper, so '*' stops at line ends and the search is unanchored
         pattern = translated.removeprefix("(?s:").removesuffix(")\\Z")
-    return regex.compile(pattern, regex.IGNORECASE)
+    if len(pattern) > MAX_PATTERN:
+        raise regex.error(f"the pattern is {len(pattern)} characters, more than {MAX_PATTERN}")
+    try:
+        return regex.compile(pattern, regex.IGNORECASE)
+    except RecursionError:
+        raise regex.error("the pattern nests too deeply") from None
 
 
 def _scalar_text(value: Any) -> str:

@@ -19,7 +19,7 @@ RUN_OPTIONS: tuple[tuple[str, bool, str, str], ...] = (
     ("replay", False, "", "answer model calls only from cassettes (needs no model configured)"),
     ("cassette_dir", True, "DIR", "cassette folder (default: cassettes)"),
     ("max_turns", True, "N", "caller turns per call for tests that set none"),
-    ("test_timeout", True, "SECONDS", "deadline of each test: call, judges and retries (default 900)"),
+    ("test_timeout", True, "SECONDS", "deadline of each test: call, judges and retries (default 300)"),
     ("concurrency", True, "N", "calls in flight at once in this process"),
     ("api_base", True, "URL", "OpenAI-compatible base URL for every model"),
     ("allow_outside_paths", False, "", "allow agent, transcript and output paths outside the project"),

@@ -11,6 +11,8 @@ status is made failing at the end.
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +48,25 @@ class ResultCollector:
         self.sweeps: dict[tuple[str, str], str | None] = {}
         self.lines: dict[str, list[str]] = {}
         self.interrupted = False
+        self.sigints = 0
+        self.previous_handler: Any = None
         self.voicetest_results = 0
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         self.session = session
+        if threading.current_thread() is threading.main_thread():
+            self.previous_handler = signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, number: int, frame: Any) -> None:
+        """Ctrl-C stops the run; a second one while it winds down is noted, not obeyed, so
+        every report is still written; a third one quits at once."""
+        self.sigints += 1
+        if self.sigints == 1:
+            raise KeyboardInterrupt
+        if self.sigints > 2:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
 
     @pytest.hookimpl(trylast=True)
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -85,6 +101,8 @@ class ResultCollector:
         elif report.when == "call" or (report.when == "setup" and not report.passed) or report.when not in {"setup", "call", "teardown"}:
             # other tests; setup errors and skips; an xdist worker that crashed (when "???")
             status = PHASE_STATUS[report.outcome] if report.when == "call" else ("skipped" if report.skipped else "error")
+            if status == "fail" and file_kind_of(report.nodeid):  # a voicetest item that failed with no result crashed
+                status = "error"
             if hasattr(report, "wasxfail"):
                 status = "fail" if report.skipped else "pass"
             self.log.add(
@@ -113,22 +131,23 @@ class ResultCollector:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.interrupted = self.interrupted or self.sigints > 0
         if self.file_errors and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
         seen = self.log.seen()
         for nodeid in self.collected:
             if nodeid not in seen:
-                reason = "the session was interrupted" if interrupted else "its process stopped (crash, -x or a killed worker)"
+                reason = "the session was interrupted" if interrupted else "the session stopped early (-x, --maxfail or a crash)"
                 self.log.add(
                     nodeid,
-                    {"test_id": nodeid, "test_name": nodeid.split("::")[-1], "status": "error", "error_message": f"not run: {reason}"},
+                    {"test_id": nodeid, "test_name": nodeid.split("::")[-1], "status": "skipped", "error_message": f"not run: {reason}"},
                     0.0,
-                    "error",
+                    "skipped",
                 )
         try:
             self._summaries(interrupted)
-        except KeyboardInterrupt:  # a second Ctrl-C: stop summarising, keep every result
+        except KeyboardInterrupt:  # a Ctrl-C while summarising: stop summarising, keep every result
             interrupted = True
             self.lines["voicetest"] = ["interrupted while summarising; every result is in the report"]
         if interrupted:
@@ -167,6 +186,10 @@ class ResultCollector:
 
             warnings = [f"warning: {w}" for w in state(self.config).core.config.warnings]
             self.lines["voicetest"] = warnings + summary_lines(self.log.summary(), self.log.results) + self.lines.get("voicetest", [])
+
+    def pytest_unconfigure(self) -> None:
+        if self.previous_handler is not None:  # Ctrl-C as before, once the session's output is done
+            signal.signal(signal.SIGINT, self.previous_handler)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         for name in ("voicetest", "campaign", "voicesim"):

@@ -22,14 +22,17 @@ USAGE_KEYS = ("calls", "scripted_calls", "replayed_calls", "prompt_tokens", "com
 
 
 def check_output_path(path: Path, what: str) -> None:
-    """Refuse, before anything runs, an output path that cannot be written."""
+    """Refuse, before anything runs, an output path that cannot be written: its folder is
+    made and a probe file written and removed there."""
     if path.is_dir():
         raise InputError(f"{what} {path} is a folder", source=what, fix="give a file path, e.g. reports/voicetest.json")
-    parent = path.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK):
-        raise InputError(f"{what} {path} cannot be written ({parent} is not a writable folder)", source=what, fix="choose a writable path")
+    probe = path.with_name(f".{path.name}.{os.getpid()}.probe")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"{what} {path} cannot be written: {exc.strerror}", source=what, fix="choose a writable path") from None
 
 
 class ResultLog:

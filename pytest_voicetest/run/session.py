@@ -65,6 +65,7 @@ class Session:
         self.config = config
         self.door = door
         self.executor = Executor()
+        self.own_ledger: Path | None = None
         self.gate = self._budget(ledger)
         self.created_at = now()
 
@@ -74,7 +75,8 @@ class Session:
             return None
         from ..llm.budget import Budget
 
-        ledger = ledger or self.config.root / ".voicetest" / f"budget-{uuid.uuid4().hex[:12]}.json"
+        if ledger is None:  # this session's own ledger, removed when it closes
+            ledger = self.own_ledger = self.config.root / ".voicetest" / f"budget-{uuid.uuid4().hex[:12]}.json"
         return Budget(ledger, options.max_cost, options.max_calls)
 
     # ------------------------------------------------------------- models
@@ -133,7 +135,10 @@ class Session:
 
             return await asyncio.to_thread(run_sweep, planned)
         assert isinstance(planned, PlannedTest)
-        cassette = self.cassette(planned.test_id)
+        try:
+            cassette = self.cassette(planned.test_id)
+        except InputError as exc:  # a damaged cassette: this test is an error, the others run
+            return TestResult(test_id=planned.test_id, test_name=planned.test.name, status="error", error_message=redact(str(exc)))
         try:
             run = self.prepare(planned, cassette)
             missing = self._missing_recording(run, cassette)
@@ -297,3 +302,5 @@ class Session:
 
     def close(self) -> None:
         self.executor.close()
+        if self.own_ledger is not None:
+            self.own_ledger.unlink(missing_ok=True)
