@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.resolve import Config, Layer, resolve_config
+from ..config.settings import RunOptions
 from ..errors import InputError
 from ..models.graph import AgentGraph
 from ..models.harness import harness_test
@@ -47,8 +48,9 @@ SEED_ONLY = ("verbose", "streaming", "cot_transitions")  # seed options with no 
 
 
 def refuse_options(values: Mapping[str, Any], prefix: str) -> None:
-    for key in values:
-        if key in REFUSED_OPTIONS:
+    """Refuse the server-only options unless left at their defaults (as a read settings body has them)."""
+    for key, value in values.items():
+        if key in REFUSED_OPTIONS and value != RunOptions.model_fields[key].default:
             raise InputError(f"{key} cannot be set over HTTP: {REFUSED_OPTIONS[key]}", field=f"{prefix}{key}")
 
 

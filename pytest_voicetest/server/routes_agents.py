@@ -26,7 +26,7 @@ from ..yamlio import MAX_FILE_BYTES
 from .auth import Principal, Who
 from .context import Context, Ctx
 from .errors import ERRORS, Conflict, NotFound, http_fields
-from .planning import check_case
+from .planning import as_test, check_case
 from .store import AgentRow, TestRow
 
 router = APIRouter(prefix="/api", tags=["Agents and tests (seed 001)"], responses=ERRORS)
@@ -176,10 +176,15 @@ def checked_case(body: TestCaseIn, ctx: Context, who: Principal) -> dict[str, An
     """The test case to store: the body without record fields (id, timestamps, ...), checked
     by the core under the workspace's pattern engine."""
     case = {key: value for key, value in body.model_dump().items() if key not in RECORD_KEYS}
-    engine = (ctx.store.get_settings(who.workspace).get("run") or {}).get("pattern_engine", "fnmatch")
     with http_fields({"": "body"}):
-        check_case(case, engine)
+        check_case(case, pattern_engine(ctx, who))
     return case
+
+
+def pattern_engine(ctx: Context, who: Principal) -> str:
+    """How the workspace's harness tests read `patterns` (its `run.pattern_engine` setting)."""
+    engine: str = (ctx.store.get_settings(who.workspace).get("run") or {}).get("pattern_engine", "fnmatch")
+    return engine
 
 
 async def read_upload(file: UploadFile) -> tuple[bytes, str]:
@@ -317,7 +322,8 @@ def export_tests(agent_id: str, who: Who, ctx: Ctx, body: ExportTests | None = N
                 raise NotFound(f"agent {agent_id} has no test {test_id!r}", field=f"body.test_ids[{index}]")
         tests = [by_id[test_id] for test_id in dict.fromkeys(body.test_ids)]
     with http_fields({"format": "body.format", "": "body"}):
-        return api.export_tests([{k: v for k, v in row.case.items() if v is not None} for row in tests], body.format, project=ctx.root)
+        engine = pattern_engine(ctx, who)
+        return api.export_tests([as_test(row.case, engine) for row in tests], body.format, project=ctx.root)
 
 
 @router.get("/tests/{test_id}", response_model=TestRecord, summary="Get a test case")
