@@ -32,6 +32,8 @@ from pytest_voicetest.server.auth import check_bind, create_key, digest, is_loop
 from pytest_voicetest.server.store import NewResult  # noqa: E402
 from pytest_voicetest.testing.server import FakeLLMServer, default_responder  # noqa: E402
 
+from .test_voicesim_runs import postgres_url  # noqa: E402, F401 - a fixture, used through request.getfixturevalue
+
 EXAMPLE = Path(__file__).parents[1] / "example_project"
 CLINIC = json.loads((EXAMPLE / "agents" / "clinic_flow.json").read_text())
 SECRET = "sk-test-SECRET-0123456789abcdef"
@@ -84,10 +86,14 @@ def serve_app(options: ServerOptions, keys: dict[str, str]) -> Iterator[Served]:
         yield Served(client, keys, options)
 
 
-def new_store(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ServerOptions, dict[str, str]]:
-    """A store in `root` with keys for alpha and beta; no model configured by the environment."""
+def clear_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("VOICETEST_MODEL", "VOICETEST_AGENT_MODEL", "VOICETEST_SIMULATOR_MODEL", "VOICETEST_JUDGE_MODEL", "VOICETEST_API_BASE"):
         monkeypatch.delenv(name, raising=False)
+
+
+def new_store(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ServerOptions, dict[str, str]]:
+    """A store in `root` with keys for alpha and beta; no model configured by the environment."""
+    clear_model_env(monkeypatch)
     options = ServerOptions(root=root)
     database, store = open_store(options)
     keys = {ws: create_key(store, ws) for ws in ("alpha", "beta")}
@@ -169,6 +175,13 @@ def test_malformed_and_wrongly_typed_bodies_name_the_field(server: Served) -> No
     assert extra.status_code == 422 and extra.json()["field"] == "body.bogus"
     query = server.call("GET", "/v1/alpha/sims", params={"limit": "many"})
     assert query.status_code == 422 and query.json()["field"] == "query.limit"
+    for body, field in (({"seed": False}, "body.seed"), ({"name": "x", "seed": "3"}, "body.seed"), ({"scenarios": "normal_faq"}, "body.scenarios")):
+        coerced = server.call("POST", "/v1/alpha/sims", json=body)  # no coercion: false is not 0, "3" is not 3
+        assert coerced.status_code == 422 and coerced.json()["field"] == field, body
+    lax = server.call("PUT", "/api/settings", json={"run": {"strict": 0}})
+    assert lax.status_code == 422 and lax.json()["field"] == "body.run.strict"
+    not_utf8 = server.call("POST", "/api/agents", content=b"\xff\xfe{}", headers={"content-type": "application/json"})
+    assert not_utf8.status_code in {400, 422} and not_utf8.json()["field"].startswith("body")
 
 
 def test_request_bodies_are_size_limited(keyed: tuple[ServerOptions, dict[str, str]]) -> None:
@@ -759,3 +772,52 @@ def test_secrets_stay_out_of_responses_and_logs(server: Served, caplog: pytest.L
     seen.append(server.call("PUT", "/api/settings", json={"env": {"X_TOKEN": SECRET}, "run": {"max_turns": "nope"}}).text)
     assert all(SECRET not in text for text in seen)
     assert SECRET not in caplog.text
+
+
+def test_only_the_serve_command_imports_the_server_and_the_package_stays_light() -> None:
+    import ast
+    import subprocess
+    import sys
+
+    package = Path(__file__).parents[1] / "pytest_voicetest"
+    importers = set()
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        if parts[1] == "server":
+            continue
+        home = list(parts[:-1])  # the importing module's package
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                base = home[: len(home) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
+                targets = [module, *(f"{module}.{a.name}" for a in node.names)]
+            if any(t == "pytest_voicetest.server" or t.startswith("pytest_voicetest.server.") for t in targets):
+                importers.add("/".join(parts[1:]) + ".py")
+    assert importers == {"cli/serve.py"}
+    probe = "import sys, pytest_voicetest, pytest_voicetest.cli.serve, pytest_voicetest.cli.main; print([m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules])"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+@pytest.mark.slow  # starting a throw-away PostgreSQL cluster takes 5-10 s
+def test_a_postgresql_store_serves_the_same(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = request.getfixturevalue("postgres_url")
+    clear_model_env(monkeypatch)
+    options = ServerOptions(root=tmp_path, store=url)
+    database, store = open_store(options)
+    keys = {ws: create_key(store, ws) for ws in ("alpha", "beta")}
+    pending = store.create_run("alpha", "tests", "a", "agent", {}, [NewResult("t", "left running")])
+    database.close()
+    for served in serve_app(options, keys):
+        assert served.ok("GET", f"/api/runs/{pending.id}")["status"] == "interrupted"
+        agent = served.agent()
+        served.ok("PUT", "/api/settings", json={"models": SCRIPTED})
+        test = served.ok("POST", f"/api/agents/{agent['id']}/tests", json=hours_test())
+        started = served.ok("POST", f"/api/agents/{agent['id']}/runs", json={"test_ids": [test["id"]]})
+        run = served.wait(f"/api/runs/{started['id']}", lambda r: r["completed_at"] is not None)
+        assert [r["status"] for r in run["results"]] == ["pass"]
+        sim = served.ok("POST", "/v1/alpha/sims", json={"scenarios": ["normal_faq"]})
+        assert served.ok("POST", f"/v1/alpha/sims/{sim['id']}/sample", json={"n_points": 30})["evaluated"] == 30
+        assert served.call("GET", f"/v1/beta/sims/{sim['id']}", "beta").status_code == 404
+        with pytest.raises(InputError, match="another voicetest serve"), TestClient(create_app(options)):
+            pass

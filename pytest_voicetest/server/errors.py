@@ -50,6 +50,7 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody, "description": text}
     for code, text in (
+        (400, "the body could not be parsed (not UTF-8, not JSON, broken multipart)"),
         (401, "missing or unknown API key"),
         (404, "no such object in this workspace"),
         (409, "the object's state refuses the request"),
@@ -130,7 +131,7 @@ def _voicetest(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    response = error_response(exc.status_code, str(exc.detail))
+    response = error_response(exc.status_code, str(exc.detail), "body" if exc.status_code == 400 else None)
     for key, value in (exc.headers or {}).items():
         response.headers[key] = value
     return response

@@ -24,6 +24,7 @@ from ..models.graph import AgentGraph, MetricsConfig
 from ..models.harness import RECORD_KEYS
 from ..yamlio import MAX_FILE_BYTES
 from .auth import Principal, Who
+from .bodies import RawJson, StrictBody, strictly
 from .context import Context, Ctx
 from .errors import ERRORS, Conflict, NotFound, http_fields
 from .planning import as_test, check_case
@@ -35,33 +36,25 @@ Source = Annotated[str | None, Query(max_length=64, description="force an import
 IMPORT_FIELDS = {"agent_format": "query.source", "format": "body.format"}
 
 
-class CreateAgent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateAgent(StrictBody):
     name: str = Field(min_length=1, max_length=200)
     config: dict[str, Any] | None = Field(default=None, description="the agent config in any importable format")
     path: str | None = Field(default=None, description="not served: reading the server's files is refused (upload the file instead)")
     source: str | None = Field(default=None, max_length=64, description="force an importer (default: auto-detect)")
 
 
-class UpdateAgent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class UpdateAgent(StrictBody):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     default_model: str | None = Field(default=None, max_length=200)
     graph_json: str | None = Field(default=None, description="the whole graph as native IR JSON text")
 
 
-class ImportAgent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ImportAgent(StrictBody):
     config: dict[str, Any]
     source: str | None = Field(default=None, max_length=64)
 
 
-class ExportAgent(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExportAgent(StrictBody):
     graph: dict[str, Any] = Field(description="the agent graph (native IR, or any importable config)")
     format: str = Field(max_length=64, description="mermaid, retell_llm, retell_flow, vapi, native, native_yaml")
 
@@ -91,7 +84,7 @@ class TestCaseIn(BaseModel):
     (`expect`, `script`, `rules_on`, `threshold`, ...)."""
 
     __test__ = False
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     name: str = Field(min_length=1, max_length=500)
     user_prompt: str
@@ -114,9 +107,7 @@ class TestRecord(TestCaseIn):
     source_index: int | None = None
 
 
-class ExportTests(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ExportTests(StrictBody):
     format: str = "retell"
     test_ids: list[str] | None = None
 
@@ -289,7 +280,8 @@ def get_metrics(agent_id: str, who: Who, ctx: Ctx) -> Any:
 
 
 @router.put("/agents/{agent_id}/metrics-config", response_model=MetricsConfig, summary="Update an agent's metrics configuration")
-def put_metrics(agent_id: str, body: MetricsConfig, who: Who, ctx: Ctx) -> Any:
+def put_metrics(agent_id: str, body: MetricsConfig, raw: RawJson, who: Who, ctx: Ctx) -> Any:
+    body = strictly(MetricsConfig, raw)
     row = find_agent(ctx, who, agent_id)
     ctx.store.update_agent(who.workspace, agent_id, graph={**row.graph, "metrics_config": body.model_dump()})
     return body

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .. import api
 from ..errors import InputError
@@ -21,6 +21,7 @@ from ..models.results import MetricResult, Run, TestResult
 from ..redact import redact
 from ..run.session import Session
 from .auth import Principal, Who
+from .bodies import StrictBody
 from .context import Context, Ctx
 from .errors import ERRORS, Conflict, NotFound, http_fields
 from .planning import SERVER_DOOR, plan_test, split_options, workspace_config
@@ -32,9 +33,7 @@ router = APIRouter(prefix="/api", tags=["Runs and evaluation (seed 001)"], respo
 RUNS_LIMIT, RUNS_MAX = 50, 200
 
 
-class StartRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StartRun(StrictBody):
     test_ids: list[str] | None = Field(default=None, description="the tests to run, in order; all of the agent's tests when null")
     options: dict[str, Any] | None = Field(
         default=None,
@@ -94,34 +93,26 @@ class ListedRun(BaseModel):
     summary: RunSummary
 
 
-class SingleRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SingleRun(StrictBody):
     graph: dict[str, Any] = Field(description="the agent graph (native IR, or any importable config)")
     test_case: TestCaseIn
     options: dict[str, Any] | None = None
 
 
-class ManyRuns(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ManyRuns(StrictBody):
     graph: dict[str, Any] = Field(description="the agent graph (native IR, or any importable config)")
     test_cases: list[TestCaseIn] = Field(min_length=1, max_length=500)
     options: dict[str, Any] | None = None
 
 
-class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Message(StrictBody):
     role: str = Field(max_length=32, description="assistant (or agent), user or tool")
     content: str
     timestamp: str | float | None = Field(default=None, description="ISO 8601, or epoch seconds")
     metadata: dict[str, Any] = Field(default_factory=dict, description="node_id, when known")
 
 
-class Evaluate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Evaluate(StrictBody):
     transcript: list[Message] = Field(min_length=1, max_length=5000)
     metrics: list[str | dict[str, Any]] = Field(min_length=1, max_length=100)
     threshold: float | None = Field(default=None, ge=0, le=1, description="default: the workspace's run threshold (0.7)")
@@ -303,5 +294,10 @@ def evaluate(body: Evaluate, who: Who, ctx: Ctx) -> Any:
     judge = config.models_for(test={}, file_defaults={}, graph_default=None, scripted=False)["judge"]
     with http_fields({"judge_model": "settings.models.judge", "metrics": "body.metrics", "threshold": "body.threshold", "": "body.transcript"}):
         return api.evaluate_transcript(
-            [m.model_dump(exclude_none=True) for m in body.transcript], body.metrics, judge_model=judge, threshold=body.threshold, options=settings.get("run") or None, project=ctx.root
+            [m.model_dump(exclude_none=True) for m in body.transcript],
+            body.metrics,
+            judge_model=judge,
+            threshold=body.threshold,
+            options=settings.get("run") or None,
+            project=ctx.root,
         )

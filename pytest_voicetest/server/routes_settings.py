@@ -13,6 +13,7 @@ from fastapi import APIRouter
 
 from ..config.settings import Settings
 from .auth import Who
+from .bodies import RawJson, strictly
 from .context import Ctx
 from .errors import ERRORS
 from .planning import refuse_env, refuse_options
@@ -34,9 +35,10 @@ def get_settings(who: Who, ctx: Ctx) -> Any:
 
 
 @router.put("/settings", response_model=Settings, summary="Replace this workspace's settings")
-def put_settings(body: Settings, who: Who, ctx: Ctx) -> Any:
+def put_settings(body: Settings, raw: RawJson, who: Who, ctx: Ctx) -> Any:
     """Only the values given are stored (the rest stay defaults). Options that reach the
     server's files or network (store, cassettes, api_base, real tools, outside paths) are refused."""
+    body = strictly(Settings, raw)
     given = body.model_dump(mode="json", exclude_unset=True)
     refuse_options(given.get("run") or {}, "body.run.")
     refuse_env(body.env, "body.env.")

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..voicesim import runs
 from ..voicesim.sampling import MAX_POINTS, MAX_SEED
 from .auth import InWorkspace
+from .bodies import StrictBody
 from .context import Ctx
 from .errors import ERRORS, http_fields, renamed
 from .network import egress_info
@@ -46,24 +47,18 @@ EVENTS_DOC = (
 )
 
 
-class CreateRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateRun(StrictBody):
     name: str = Field(default="VoiceSim run", min_length=1, max_length=200)
     scenarios: list[str] | None = Field(default=None, description="built-in scenario names; all of them when absent")
     seed: int = Field(default=0, ge=0, le=MAX_SEED)
 
 
-class Evaluate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Evaluate(StrictBody):
     point_indices: list[int] = Field(description="one bin index per dimension (18), each within its dimension's bins")
     scenario_name: str = Field(description="a scenario of the run, e.g. greeting_barge_in or crisis_at_10")
 
 
-class Sample(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Sample(StrictBody):
     n_points: int = Field(ge=1, le=MAX_POINTS, description="points to draw by Latin hypercube sampling")
     seed: int | None = Field(default=None, ge=0, le=MAX_SEED, description="draw from this seed instead of the run's sampler")
 

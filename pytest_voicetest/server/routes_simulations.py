@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from .. import api
 from ..errors import InputError
@@ -21,6 +21,7 @@ from ..models.scenario import CampaignFile
 from ..run.campaigns import status_of, tally
 from ..validation import validate
 from .auth import Principal, Who
+from .bodies import StrictBody
 from .context import Context, Ctx
 from .errors import ERRORS, Conflict, NotFound, http_fields
 from .planning import plan_campaign, workspace_config
@@ -32,16 +33,12 @@ Provider = Literal["eleven_labs", "play_ht", "deepgram", "cartesia", "rime"]
 STOPPED = {"cancelling", "cancelled", "interrupted", "error"}
 
 
-class VoiceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class VoiceIn(StrictBody):
     id: str = Field(min_length=1, max_length=200, description="voice id at the provider")
     provider: Provider
 
 
-class ScenarioIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ScenarioIn(StrictBody):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(min_length=1, description="what the simulated caller does")
     expected_result: str = Field(min_length=1, description="what the agent must achieve")
@@ -50,9 +47,7 @@ class ScenarioIn(BaseModel):
     script: dict[str, Any] | None = Field(default=None, description="not in the seed: scripted turns for an offline call")
 
 
-class CreateSimulation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CreateSimulation(StrictBody):
     name: str = Field(min_length=1, max_length=200)
     agent_id: int | str = Field(description="the agent's number (or id) from GET /api/agents")
     number_of_call_to_make: int = Field(default=1, ge=1, le=3)
