@@ -494,11 +494,15 @@ def test_metrics_config(server: Served) -> None:
     agent = server.agent()
     path = f"/api/agents/{agent['id']}/metrics-config"
     assert server.ok("GET", path) == {"threshold": 0.7, "global_metrics": []}
-    config = {"threshold": 0.8, "global_metrics": ["Agent was polite."]}
+    config = {"threshold": 0.8, "global_metrics": [{"name": "Politeness", "criteria": "Agent was polite.", "enabled": True, "threshold": 0.6}]}
     assert server.ok("PUT", path, json=config) == config
     assert server.ok("GET", path) == config
     assert server.ok("GET", f"/api/agents/{agent['id']}")["metrics_config"] == config
     assert server.call("PUT", path, json={"threshold": 2}).json()["field"] == "body.threshold"
+    assert server.call("PUT", path, json={"global_metrics": [{"name": "x"}]}).json()["field"] == "body.global_metrics[0].criteria"
+    as_text = server.ok("PUT", path, json={"global_metrics": ["Agent was brief."]})
+    assert as_text["global_metrics"] == [{"name": "Agent was brief.", "criteria": "Agent was brief.", "enabled": True, "threshold": None}]
+    server.ok("PUT", path, json=config)
     graph = server.ok("GET", f"/api/agents/{agent['id']}/graph")
     graph.pop("metrics_config")
     server.ok("PUT", f"/api/agents/{agent['id']}", json={"graph_json": json.dumps(graph)})

@@ -42,9 +42,7 @@ REFUSED_TEST_KEYS = {
     "transcript": "it names a file on the server; judge a recorded call with POST /api/evaluate",
     "allow_real_tools": "tool calls would reach real URLs from the server",
 }
-ROLE_OPTIONS = {"agent_model": "agent", "simulator_model": "simulator", "judge_model": "judge"}
-SEED_TIMEOUT = "timeout_seconds"  # the seed's whole-call timeout
-SEED_ONLY = ("verbose", "streaming", "cot_transitions")  # seed options with no effect here
+CONSOLE_ONLY = ("verbose",)  # it prints every turn on the server's console: never for a client's run
 
 
 def refuse_options(values: Mapping[str, Any], prefix: str) -> None:
@@ -61,38 +59,29 @@ def refuse_env(env: Mapping[str, str], prefix: str) -> None:
             raise InputError(f"{key} cannot be set over HTTP: {REFUSED_OPTIONS[option]}", field=f"{prefix}{key}")
 
 
-def split_options(options: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, str | None], bool]:
-    """A request's `options` as (core run options, models by role, flow_judge): the seed's
-    `agent_model`/`simulator_model`/`judge_model` are models, `timeout_seconds` is the
-    call timeout, `flow_judge` applies to every test, `verbose`/`streaming`/`cot_transitions`
-    change nothing here."""
-    values = {k: v for k, v in (options or {}).items() if v is not None}
-    models = {ROLE_OPTIONS[k]: values.pop(k) for k in list(values) if k in ROLE_OPTIONS}
-    if SEED_TIMEOUT in values:
-        values["call_timeout"] = values.pop(SEED_TIMEOUT)
-    flow_judge = bool(values.pop("flow_judge", False))
-    for key in SEED_ONLY:
-        values.pop(key, None)
-    refuse_options(values, "body.options.")
-    return values, models, flow_judge
+def request_options(options: Mapping[str, Any] | None, prefix: str = "body.options.") -> dict[str, Any]:
+    """A request's (or a workspace's) run options for the core: nulls dropped, `verbose`
+    ignored, the server-only options refused. The core understands the seed's names
+    (`timeout_seconds`, `agent_model`, `flow_judge`, `cot_transitions`, ...) itself."""
+    values = {key: value for key, value in (options or {}).items() if value is not None and key not in CONSOLE_ONLY}
+    refuse_options(values, prefix)
+    return values
 
 
-def workspace_config(
-    root: Path, settings: Mapping[str, Any], options: Mapping[str, Any] | None = None, models: Mapping[str, str | None] | None = None
-) -> Config:
-    """The Config of one request: the server project, the workspace's settings, the options."""
+def workspace_config(root: Path, settings: Mapping[str, Any], options: Mapping[str, Any] | None = None) -> Config:
+    """The Config of one request: the server project, the workspace's settings, the request's options."""
     environ = dict(os.environ)
     for key, value in (settings.get("env") or {}).items():
         environ.setdefault(key, value)
     layers = [
         Layer(
             "workspace settings",
-            dict(settings.get("run") or {}),
+            request_options(settings.get("run"), "settings.run."),
             models=dict(settings.get("models") or {}),
             models_are_settings=True,
             pattern="settings.run.{}",
         ),
-        Layer("request", dict(options or {}), models=dict(models or {}), pattern="body.options.{}"),
+        Layer("request", request_options(options), pattern="body.options.{}"),
     ]
     return resolve_config(root, layers, environ=environ)
 
@@ -113,10 +102,10 @@ def check_case(case: dict[str, Any], pattern_engine: str) -> None:
     parse_test(entry, {}, "request body", (), entry)
 
 
-def plan_test(case: dict[str, Any], graph: AgentGraph, test_id: str, config: Config, *, flow_judge: bool = False) -> PlannedTest:
+def plan_test(case: dict[str, Any], graph: AgentGraph, test_id: str, config: Config) -> PlannedTest:
     """One stored test case against the agent, planned as any file's test is."""
     check_case(case, config.options.pattern_engine)
-    entry = as_test({**case, "flow_judge": True} if flow_judge else case, config.options.pattern_engine)
+    entry = as_test(case, config.options.pattern_engine)
     planned = plan_case(entry, graph, test_id=test_id, base=config.root, config=config)
     planned.test_id = test_id
     return planned

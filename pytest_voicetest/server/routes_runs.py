@@ -24,7 +24,7 @@ from .auth import Principal, Who
 from .bodies import StrictBody
 from .context import Context, Ctx
 from .errors import ERRORS, Conflict, NotFound, http_fields
-from .planning import SERVER_DOOR, plan_test, split_options, workspace_config
+from .planning import SERVER_DOOR, plan_test, workspace_config
 from .routes_agents import TestCaseIn, find_agent
 from .runner import Job, run_channel
 from .store import NewResult, ResultRow, RunRow
@@ -37,9 +37,9 @@ class StartRun(StrictBody):
     test_ids: list[str] | None = Field(default=None, description="the tests to run, in order; all of the agent's tests when null")
     options: dict[str, Any] | None = Field(
         default=None,
-        description="run options (max_turns, turn_timeout, call_timeout, concurrency, threshold, ...); the seed's "
-        "agent_model/simulator_model/judge_model, timeout_seconds and flow_judge are understood; verbose, streaming "
-        "and cot_transitions change nothing",
+        description="run options, the seed's names included (max_turns, timeout_seconds, flow_judge, streaming, "
+        "cot_transitions, agent_model, ...); verbose is ignored (it prints calls on the server's console); store, "
+        "cassettes, api_base, allow_real_tools and allow_outside_paths are refused",
     )
 
 
@@ -164,13 +164,12 @@ def start_run(agent_id: str, who: Who, ctx: Ctx, body: StartRun | None = None) -
         tests = [by_id[test_id] for test_id in dict.fromkeys(body.test_ids)]
     if not tests:
         raise InputError("no test cases to run", field="body.test_ids", fix="create tests with POST /api/agents/{agent_id}/tests")
-    options, models, flow_judge = split_options(body.options)
-    config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), options, models)
+    config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), body.options)
     graph = api.import_agent(agent.graph, format="native")
     planned, rows = [], []
     for test in tests:
         try:
-            planned.append(plan_test(test.case, graph, test.id, config, flow_judge=flow_judge))
+            planned.append(plan_test(test.case, graph, test.id, config))
             rows.append(NewResult(test.id, test.case["name"]))
         except InputError as exc:
             rows.append(NewResult(test.id, test.case["name"], errored(test.id, test.case["name"], exc)))
@@ -253,12 +252,11 @@ def run_events(run_id: str, who: Who, ctx: Ctx) -> StreamingResponse:
 
 @router.post("/runs/single", response_model=TestResult, summary="Run one test case and wait for its result")
 def run_single(body: SingleRun, who: Who, ctx: Ctx) -> Any:
-    options, models, flow_judge = split_options(body.options)
-    config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), options, models)
+    config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), body.options)
     with http_fields({"": "body.graph"}):
         graph = api.import_agent(body.graph)
     with http_fields({"": "body.test_case"}):
-        planned = plan_test(body.test_case.model_dump(), graph, body.test_case.name, config, flow_judge=flow_judge)
+        planned = plan_test(body.test_case.model_dump(), graph, body.test_case.name, config)
     session = Session(config, door=SERVER_DOOR)
     try:
         return session.run_one(planned)
@@ -268,8 +266,7 @@ def run_single(body: SingleRun, who: Who, ctx: Ctx) -> Any:
 
 @router.post("/runs", response_model=Run, summary="Run several test cases and wait for the run")
 def run_many(body: ManyRuns, who: Who, ctx: Ctx) -> Any:
-    options, models, flow_judge = split_options(body.options)
-    config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), options, models)
+    config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), body.options)
     with http_fields({"": "body.graph"}):
         graph = api.import_agent(body.graph)
     planned, seen = [], set()
@@ -278,7 +275,7 @@ def run_many(body: ManyRuns, who: Who, ctx: Ctx) -> Any:
             raise InputError(f"two test cases are named {case.name!r}", field=f"body.test_cases[{index}].name", fix="give each test a unique name")
         seen.add(case.name)
         with http_fields({"": f"body.test_cases[{index}]"}):
-            planned.append(plan_test(case.model_dump(), graph, case.name, config, flow_judge=flow_judge))
+            planned.append(plan_test(case.model_dump(), graph, case.name, config))
     session = Session(config, door=SERVER_DOOR)
     try:
         return session.run_planned_as_run(planned)
