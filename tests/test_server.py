@@ -331,15 +331,18 @@ def test_sample_points_summary_get_and_complete(server: Served) -> None:
 def test_sample_progress_is_published_as_server_sent_events(server: Served) -> None:
     run = server.ok("POST", "/v1/alpha/sims", json={"scenarios": ["normal_faq", "crisis_at_10"]})
     received: list[str] = []
+    subscribed = threading.Event()
 
     def follow() -> None:
         with server.client.stream("GET", f"/v1/alpha/sims/{run['id']}/events", headers={"Authorization": f"Bearer {server.keys['alpha']}"}) as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
-            received.extend(stream.iter_lines())
+            for line in stream.iter_lines():
+                subscribed.set()  # the first line is sent once the stream follows the channel
+                received.append(line)
 
     follower = threading.Thread(target=follow)
     follower.start()
-    time.sleep(0.3)  # subscribed before the sample starts
+    assert subscribed.wait(30)
     done = server.ok("POST", f"/v1/alpha/sims/{run['id']}/sample", json={"n_points": 1500})
     follower.join(timeout=30)
     events = parse_events(received)
