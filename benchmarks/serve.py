@@ -147,10 +147,11 @@ async def load(base: str, key: str, make: Any, clients: int, seconds: float) -> 
 async def measure(base: str, key: str, args: argparse.Namespace) -> dict[str, list[Any]]:
     figures: dict[str, list[Any]] = {"evaluate": [], "points": [], "sample_api": []}
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=120) as client:
-        run = (await client.post(f"/v1/{WORKSPACE}/sims", json={"name": "bench"})).json()
+        run = (await client.post(f"/v1/{WORKSPACE}/sims", json={"name": "evaluate"})).json()
         sizes = [len(d["bins"]) for d in run["space"]["dimensions"]]
         scenarios = run["scenarios"]
-        (await client.post(f"/v1/{WORKSPACE}/sims/{run['id']}/sample", json={"n_points": SAMPLE_POINTS})).raise_for_status()
+        sampled = (await client.post(f"/v1/{WORKSPACE}/sims", json={"name": "points"})).json()  # read only: evaluations do not pile up in it
+        (await client.post(f"/v1/{WORKSPACE}/sims/{sampled['id']}/sample", json={"n_points": SAMPLE_POINTS})).raise_for_status()
         rng = random.Random(0)
 
         def evaluate() -> tuple[str, str, bytes]:
@@ -158,7 +159,7 @@ async def measure(base: str, key: str, args: argparse.Namespace) -> dict[str, li
             return "POST", f"/v1/{WORKSPACE}/sims/{run['id']}/evaluate", json.dumps(body).encode()
 
         def points() -> tuple[str, str, bytes]:
-            return "GET", f"/v1/{WORKSPACE}/sims/{run['id']}/points?limit=50", b""
+            return "GET", f"/v1/{WORKSPACE}/sims/{sampled['id']}/points?limit=50", b""
 
         await load(base, key, evaluate, args.clients, 1.0)  # warm-up: connections, caches
         for _ in range(args.repeat):
