@@ -472,7 +472,8 @@ def test_tests_export_to_the_retell_format(server: Served) -> None:
     two = server.ok("POST", base, json={"name": "b", "user_prompt": "y", "type": "unit", "includes": ["hi"]})
     every = server.ok("POST", f"{base}/export", json={})
     assert [t["name"] for t in every] == ["a", "b"] and every[1]["type"] == "unit" and every[1]["includes"] == ["hi"]
-    assert every[0]["tool_mocks"] == [{"tool": "lookup_patient", "returns": {"id": 1}}]
+    assert every[0]["tool_mocks"] == [{"tool_name": "lookup_patient", "input_match_rule": {"type": "any"}, "output": '{"id": 1}'}]
+    assert [t["name"] for t in server.ok("POST", f"{base}/export", json={"format": "voicetest"})] == ["a", "b"]
     chosen = server.ok("POST", f"{base}/export", json={"format": "retell", "test_ids": [two["id"], one["id"]]})
     assert [t["name"] for t in chosen] == ["b", "a"]
     assert server.call("POST", f"{base}/export", json={"format": "json"}).json()["field"] == "body.format"
@@ -758,10 +759,14 @@ def test_stopping_a_simulation(server: Served, slow_llm: FakeLLMServer) -> None:
     number = created["simulation"]["id"]
     time.sleep(0.4)
     stopped = server.ok("POST", f"/simulations/{number}/stop")["simulation"]
-    assert stopped["status"] == "Stopped" and stopped["can_stop"] is False
-    final = server.wait(f"/simulations/{number}", lambda s: s["simulation"]["total_simulation_finished_records"] == 3)["simulation"]
-    assert final["status"] == "Stopped" and final["total_simulation_in_progress_records"] == 0
-    assert server.call("POST", f"/simulations/{number}/stop").status_code == 409
+    assert stopped["status"] == "Stopped" and stopped["can_stop"] is False and stopped["total_simulation_in_progress_records"] == 0
+    deadline = time.monotonic() + 10
+    while server.call("POST", f"/simulations/{number}/stop").status_code != 409:  # 409 once the calls have ended
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    final = server.ok("GET", f"/simulations/{number}")["simulation"]
+    assert final["status"] == "Stopped" and final["progress"] == [0] and final["total_simulation_finished_records"] == 0  # nothing judged
+    assert [r["status"] for r in final["simulation_call_recording"]] == ["error", "skipped", "skipped"]
 
 
 # Secrets --------------------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ class TestRecord(TestCaseIn):
 
 
 class ExportTests(StrictBody):
-    format: str = "retell"
+    format: str = Field(default="retell", max_length=32, description="retell, voicetest or native")
     test_ids: list[str] | None = None
 
 
@@ -302,7 +302,7 @@ def create_test(agent_id: str, body: TestCaseIn, who: Who, ctx: Ctx) -> Any:
     return test_record(ctx.store.create_test(who.workspace, agent_id, checked_case(body, ctx, who)))
 
 
-@router.post("/agents/{agent_id}/tests/export", response_model=list[dict[str, Any]], summary="Export test cases (Retell format)")
+@router.post("/agents/{agent_id}/tests/export", response_model=list[dict[str, Any]], summary="Export test cases (Retell, voicetest or native)")
 def export_tests(agent_id: str, who: Who, ctx: Ctx, body: ExportTests | None = None) -> Any:
     body = body or ExportTests()
     find_agent(ctx, who, agent_id)

@@ -3,8 +3,9 @@
 `POST /api/agents/{agent_id}/runs` stores the run with one pending result per test and
 returns at once; a worker runs the tests through the core `Session` and stores each
 result as it finishes (also published as Server-Sent Events on
-`GET /api/runs/{run_id}/events`). Results have the seed's TestResult shape plus the
-row's `id`, `run_id`, `test_case_id` and `position`; a pending one has status `running`.
+`GET /api/runs/{run_id}/events`). Results have the seed's TestResult shape (`report.seed`:
+roles `assistant`/`user`, ISO 8601 timestamps, rule checks as metric results) plus the row's
+`id`, `run_id`, `test_case_id` and `position`; a pending one has status `running`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import api
 from ..errors import InputError
-from ..models.results import MetricResult, Run, TestResult
+from ..models.results import MetricResult, TestResult
 from ..redact import redact
+from ..report.seed import seed_result, seed_run
 from ..run.session import Session
 from .auth import Principal, Who
 from .bodies import StrictBody
@@ -51,12 +53,39 @@ class RunStarted(BaseModel):
     test_count: int
 
 
-class StoredResult(TestResult):
-    status: str  # type: ignore[assignment]  # also `running` while pending
+class SeedResult(BaseModel):
+    """A test result in the seed's (the harness's) TestResult shape; see `report.seed`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    test_id: str | None
+    test_name: str
+    status: str = Field(description="pass, fail, error or skipped; running while pending in a stored run")
+    transcript: list[dict[str, Any]]
+    metric_results: list[dict[str, Any]]
+    nodes_visited: list[str]
+    tools_called: list[dict[str, Any]]
+    constraint_violations: list[str]
+    turn_count: int
+    duration_ms: int
+    end_reason: str
+    error_message: str | None
+    models_used: dict[str, Any] | None
+    model_overrides: list[dict[str, Any]]
+
+
+class StoredResult(SeedResult):
     id: str
     run_id: str
     test_case_id: str | None
     position: int
+
+
+class SeedRun(BaseModel):
+    run_id: str
+    started_at: str | None
+    completed_at: str | None
+    results: list[SeedResult]
 
 
 class StoredRun(BaseModel):
@@ -119,7 +148,7 @@ class Evaluate(StrictBody):
 
 
 def result_body(run: RunRow, row: ResultRow) -> dict[str, Any]:
-    base = row.data or {"test_id": row.test_case_id or row.test_name, "test_name": row.test_name}
+    base = seed_result(row.data or {"test_id": row.test_case_id or row.test_name, "test_name": row.test_name})
     return {**base, "status": row.status, "id": row.id, "run_id": run.id, "test_case_id": row.test_case_id, "position": row.position}
 
 
@@ -250,7 +279,7 @@ def run_events(run_id: str, who: Who, ctx: Ctx) -> StreamingResponse:
     return ctx.broker.stream(run_channel(run), finished)
 
 
-@router.post("/runs/single", response_model=TestResult, summary="Run one test case and wait for its result")
+@router.post("/runs/single", response_model=SeedResult, summary="Run one test case and wait for its result")
 def run_single(body: SingleRun, who: Who, ctx: Ctx) -> Any:
     config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), body.options)
     with http_fields({"": "body.graph"}):
@@ -259,12 +288,12 @@ def run_single(body: SingleRun, who: Who, ctx: Ctx) -> Any:
         planned = plan_test(body.test_case.model_dump(), graph, body.test_case.name, config)
     session = Session(config, door=SERVER_DOOR)
     try:
-        return session.run_one(planned)
+        return seed_result(session.run_one(planned).model_dump(mode="json"))
     finally:
         session.close()
 
 
-@router.post("/runs", response_model=Run, summary="Run several test cases and wait for the run")
+@router.post("/runs", response_model=SeedRun, summary="Run several test cases and wait for the run")
 def run_many(body: ManyRuns, who: Who, ctx: Ctx) -> Any:
     config = workspace_config(ctx.root, ctx.store.get_settings(who.workspace), body.options)
     with http_fields({"": "body.graph"}):
@@ -278,7 +307,7 @@ def run_many(body: ManyRuns, who: Who, ctx: Ctx) -> Any:
             planned.append(plan_test(case.model_dump(), graph, case.name, config))
     session = Session(config, door=SERVER_DOOR)
     try:
-        return session.run_planned_as_run(planned)
+        return seed_run(session.run_planned_as_run(planned).model_dump(mode="json"))
     finally:
         session.close()
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field
 
 from .. import api
 from ..errors import InputError
-from ..models.scenario import CampaignFile
+from ..models.scenario import CampaignFile, CampaignSummary
+from ..report.seed import seed_result
 from ..run.campaigns import status_of, tally
 from ..validation import validate
 from .auth import Principal, Who
@@ -31,6 +32,7 @@ from .store import PENDING, AgentRow, NewResult, ResultRow, RunRow
 router = APIRouter(tags=["Simulations (seed 002)"], responses=ERRORS)
 Provider = Literal["eleven_labs", "play_ht", "deepgram", "cartesia", "rime"]
 STOPPED = {"cancelling", "cancelled", "interrupted", "error"}
+SETTINGS = ("number_of_call_to_make", "concurrent_call_count", "max_call_duration_in_minutes")
 
 
 class VoiceIn(StrictBody):
@@ -118,57 +120,42 @@ def find_simulation(ctx: Context, who: Principal, simulation_id: int) -> RunRow:
     return run
 
 
-def _text(lines: list[str]) -> str | bool:
-    return "\n".join(lines) if lines else False
-
-
 def simulation_body(run: RunRow, rows: list[ResultRow], agent: AgentRow | None) -> dict[str, Any]:
-    """The seed's simulation object, from the stored run and its calls so far."""
+    """The seed's simulation object: the core's summary in the simulation API's shape
+    (`CampaignSummary.seed`), with what only the server knows: the live status and the
+    calls in flight, the agent's number, the scenarios as sent, and the finished calls."""
     request = run.request
     finished = [row for row in rows if row.status != PENDING]
-    calls = [row.data for row in finished if row.data.get("campaign")]
-    total = run.test_count
-    summary = run.summary or tally(run.id, calls, total, interrupted=run.status in STOPPED).model_dump()
-    if total == 0:
-        status = "Draft"
-    elif run.status in STOPPED:
-        status = "Stopped"
-    elif run.status == "completed":
-        status = summary["status"]
+    stopped = run.status in STOPPED
+    if run.summary:
+        summary = CampaignSummary.model_validate(run.summary)
     else:
-        status = status_of(len(finished), total, interrupted=False)
+        summary = tally(run.id, [row.data for row in finished if row.data.get("campaign")], run.test_count, interrupted=stopped)
+    body = summary.seed({key: request[key] for key in SETTINGS}, simulation_id=run.number, agent=agent.name if agent else "")
     running = run.status == "running"
-    in_progress = min(request["concurrent_call_count"], total - len(finished)) if running else 0
-    passed = sum(1 for call in calls if call["status"] == "pass")
-    per_scenario = summary.get("per_scenario", {})
-    return {
-        "id": run.number,
-        "name": run.name,
-        "bot_id": {"id": agent.number if agent else 0, "name": agent.name if agent else ""},
-        "status": status,
-        "number_of_call_to_make": request["number_of_call_to_make"],
-        "concurrent_call_count": request["concurrent_call_count"],
-        "max_call_duration_in_minutes": request["max_call_duration_in_minutes"],
-        "scenarios_ids": [
+    in_progress = min(request["concurrent_call_count"], run.test_count - len(finished)) if running else 0
+    if run.test_count == 0:
+        status = "Draft"
+    elif stopped:
+        status = "Stopped"
+    else:
+        status = status_of(len(finished), run.test_count, interrupted=False) if running else summary.status
+    per_scenario = summary.per_scenario
+    body.update(
+        name=run.name,
+        bot_id={"id": agent.number if agent else 0, "name": agent.name if agent else ""},
+        status=status,
+        scenarios_ids=[
             {"id": index + 1, **scenario, **per_scenario.get(scenario["name"], {})} for index, scenario in enumerate(request["scenarios"])
         ],
-        "what_went_wrong": _text(summary.get("what_went_wrong") or []),
-        "suggestions_for_improvement": _text(summary.get("suggestions_for_improvement") or []),
-        "prompt_suggestion": False,
-        "is_auto_prompt_suggestions_applied": False,
-        "how_many_scenario_to_generate": 0,
-        "summary": f"{passed} of {len(finished)} finished calls met the expected result ({total} planned)" if finished else False,
-        "analyticsData": summary.get("analytics") or {"Positive": 0, "Negative": 0, "Neutral": 0},
-        "total_simulation_remaining_records": total - len(finished) - in_progress,
-        "total_simulation_in_progress_records": in_progress,
-        "total_simulation_finished_records": len(finished),
-        "total_records": total,
-        "progress": [round(100 * len(finished) / total) if total else 0],
-        "simulation_call_recording": [_recording(row) for row in finished],
-        "can_stop": running,
-        "active_calls_count": in_progress,
-        "create_date": datetime.fromisoformat(run.started_at).strftime("%m/%d/%Y %H:%M:%S"),
-    }
+        total_simulation_remaining_records=run.test_count - len(finished) - in_progress,
+        total_simulation_in_progress_records=in_progress,
+        active_calls_count=in_progress,
+        simulation_call_recording=[_recording(row) for row in finished],
+        can_stop=running,
+        create_date=datetime.fromisoformat(run.started_at).strftime("%m/%d/%Y %H:%M:%S"),
+    )
+    return body
 
 
 def _recording(row: ResultRow) -> dict[str, Any]:
@@ -185,7 +172,7 @@ def _recording(row: ResultRow) -> dict[str, Any]:
         "reasoning": call.get("reasoning") or data.get("error_message") or "",
         "end_reason": data.get("end_reason"),
         "duration_ms": data.get("duration_ms", 0),
-        "transcript": data.get("transcript", []),
+        "transcript": seed_result(data)["transcript"],
     }
 
 
