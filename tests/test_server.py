@@ -474,6 +474,9 @@ def test_tests_export_to_the_retell_format(server: Served) -> None:
     assert [t["name"] for t in every] == ["a", "b"] and every[1]["type"] == "unit" and every[1]["includes"] == ["hi"]
     assert every[0]["tool_mocks"] == [{"tool_name": "lookup_patient", "input_match_rule": {"type": "any"}, "output": '{"id": 1}'}]
     assert [t["name"] for t in server.ok("POST", f"{base}/export", json={"format": "voicetest"})] == ["a", "b"]
+    scripted = server.ok("POST", base, json=hours_test())
+    lossy = server.call("POST", f"{base}/export", json={"test_ids": [scripted["id"]]})
+    assert lossy.status_code == 200 and "script" in lossy.headers["x-voicetest-losses"]
     chosen = server.ok("POST", f"{base}/export", json={"format": "retell", "test_ids": [two["id"], one["id"]]})
     assert [t["name"] for t in chosen] == ["b", "a"]
     assert server.call("POST", f"{base}/export", json={"format": "json"}).json()["field"] == "body.format"

@@ -19,9 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from .. import api
 from ..errors import InputError
 from ..exporters import EXPORTERS
+from ..exporters.testcases import export_tests as export_test_cases
 from ..importers import FORMATS
 from ..models.graph import AgentGraph, MetricsConfig
 from ..models.harness import RECORD_KEYS
+from ..models.testcase import parse_test
 from ..yamlio import MAX_FILE_BYTES
 from .auth import Principal, Who
 from .bodies import RawJson, StrictBody, strictly
@@ -33,6 +35,7 @@ from .store import AgentRow, TestRow
 router = APIRouter(prefix="/api", tags=["Agents and tests (seed 001)"], responses=ERRORS)
 Upload = Annotated[UploadFile, File(description="JSON, YAML, a LiveKit .py or an XLSForm .xlsx; at most 5 MB")]
 Source = Annotated[str | None, Query(max_length=64, description="force an importer (default: auto-detect)")]
+LOSSES = "X-Voicetest-Losses"
 IMPORT_FIELDS = {"agent_format": "query.source", "format": "body.format"}
 
 
@@ -302,8 +305,15 @@ def create_test(agent_id: str, body: TestCaseIn, who: Who, ctx: Ctx) -> Any:
     return test_record(ctx.store.create_test(who.workspace, agent_id, checked_case(body, ctx, who)))
 
 
-@router.post("/agents/{agent_id}/tests/export", response_model=list[dict[str, Any]], summary="Export test cases (Retell, voicetest or native)")
+@router.post(
+    "/agents/{agent_id}/tests/export",
+    response_model=list[dict[str, Any]],
+    summary="Export test cases (Retell, voicetest or native)",
+    responses={200: {"headers": {LOSSES: {"description": "what the format could not hold, '; '-separated", "schema": {"type": "string"}}}}},
+)
 def export_tests(agent_id: str, who: Who, ctx: Ctx, body: ExportTests | None = None) -> Any:
+    """The tests in the format; what it cannot hold (e.g. `expect` in Retell's) is named in
+    the `X-Voicetest-Losses` header."""
     body = body or ExportTests()
     find_agent(ctx, who, agent_id)
     tests = ctx.store.list_tests(who.workspace, agent_id)
@@ -313,9 +323,11 @@ def export_tests(agent_id: str, who: Who, ctx: Ctx, body: ExportTests | None = N
             if test_id not in by_id:
                 raise NotFound(f"agent {agent_id} has no test {test_id!r}", field=f"body.test_ids[{index}]")
         tests = [by_id[test_id] for test_id in dict.fromkeys(body.test_ids)]
+    engine = pattern_engine(ctx, who)
     with http_fields({"format": "body.format", "": "body"}):
-        engine = pattern_engine(ctx, who)
-        return api.export_tests([as_test(row.case, engine) for row in tests], body.format, project=ctx.root)
+        cases = [parse_test(entry, {}, "stored test", (), entry) for entry in (as_test(row.case, engine) for row in tests)]
+        entries, losses = export_test_cases(cases, body.format)
+    return JSONResponse(entries, headers={LOSSES: "; ".join(losses)} if losses else None)
 
 
 @router.get("/tests/{test_id}", response_model=TestRecord, summary="Get a test case")
