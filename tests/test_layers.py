@@ -35,7 +35,7 @@ RANKS = {
     "testing": 9,
     "cli": 10,
     "plugin": 10,
-    "server": 10,
+    "server": 9.5,  # below the CLI, which alone imports it (cli/serve.py)
 }
 
 
