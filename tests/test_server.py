@@ -163,6 +163,8 @@ def test_unknown_paths_and_methods_are_json_errors(server: Served) -> None:
         assert response.status_code == 404 and response.headers["content-type"] == "application/json", path
         assert response.json()["detail"] == "Not Found"
     assert server.call("PATCH", "/api/agents").status_code == 405
+    unknown = server.call("GET", "/api/agents?colour=red")
+    assert unknown.status_code == 422 and unknown.json()["field"] == "query.colour"
 
 
 def test_malformed_and_wrongly_typed_bodies_name_the_field(server: Served) -> None:

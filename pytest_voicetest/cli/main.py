@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..errors import VoicetestError
-from . import agents, platform, project, report, sim, tests
+from . import agents, platform, project, report, serve, sim, tests
 from .common import Parser
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     tests.add_parsers(command)
     project.add_parsers(command)
     report.add_parsers(command)
+    serve.add_parsers(command)
     sim.add_parser(sub)
     platform.add_parser(sub)
     return parser

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from ..database import Database, open_database
@@ -23,6 +23,7 @@ from ..redact import redact
 from ..voicesim.store import Store
 from . import errors, routes_agents, routes_runs, routes_settings, routes_sims, routes_simulations
 from .auth import Keys
+from .bodies import reject_unknown_query
 from .context import Context
 from .events import Broker
 from .limits import DEFAULT_LIMIT, BodyLimit
@@ -104,7 +105,9 @@ def create_app(options: ServerOptions | None = None) -> FastAPI:
             lock.release()
             database.close()
 
-    app = FastAPI(title="pytest-voicetest server", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="pytest-voicetest server", version="1", description=DESCRIPTION, lifespan=lifespan, dependencies=[Depends(reject_unknown_query)]
+    )
     app.add_middleware(BodyLimit, limit=options.body_limit)
     errors.install(app)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,4 +1,5 @@
-"""Request bodies are validated without coercion: a `0` is not `false`, `"3"` is not `3`.
+"""Requests are validated strictly: bodies without coercion (a `0` is not `false`, `"3"` is
+not `3`), and a query parameter the operation does not take is an error.
 
 The server's own request models derive from `StrictBody`. Bodies that are core models
 (`Settings`, `MetricsConfig`, lax by design for files) are validated again, strictly,
@@ -41,3 +42,26 @@ async def raw_json(request: Request) -> Any:
 
 
 RawJson = Annotated[Any, Depends(raw_json)]
+
+
+def _query_names(dependant: Any) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_names(inner)
+    return names
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A query parameter the operation does not take is an error naming it, not ignored."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise InputError(
+            f"unknown query parameter {unknown[0]!r}",
+            field=f"query.{unknown[0]}",
+            fix="use " + (", ".join(sorted(known)) or "no query parameters here"),
+        )
