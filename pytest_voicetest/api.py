@@ -7,7 +7,9 @@
 - `evaluate_transcript`: LLM metrics on a recorded call;
 - `get_settings`, `save_settings`, `update_settings`;
 - `get_metrics_config`, `set_metrics_config` (the agent's threshold and global metrics);
-- `export_tests`: test cases in the Retell test format.
+- `export_tests`: test cases in the retell, voicetest or native format;
+- `platform_agents`, `pull_agent`, `push_agent`, `diff_agent`, `sync_agent`: agents on
+  Retell, VAPI, Bland and Telnyx.
 
 Options are a `RunOptions` or a plain dict of its fields, resolved with the project's
 settings and environment exactly as pytest does. Bad input raises `InputError` naming
@@ -43,16 +45,22 @@ from .run.testfile import PlannedTest, load_file, plan_case
 
 __all__ = [
     "NothingRan",
+    "VoicetestWarning",
+    "diff_agent",
     "evaluate_transcript",
     "export_agent",
     "export_tests",
     "get_metrics_config",
     "get_settings",
     "import_agent",
+    "platform_agents",
+    "pull_agent",
+    "push_agent",
     "run_test",
     "run_tests",
     "save_settings",
     "set_metrics_config",
+    "sync_agent",
     "update_settings",
 ]
 ROLES = ("agent", "simulator", "judge")
@@ -372,3 +380,54 @@ def export_tests(
     for loss in losses:
         warnings.warn(f"{format} cannot hold {loss}", VoicetestWarning, stacklevel=2)
     return entries
+
+
+# Platforms: agents on Retell, VAPI, Bland and Telnyx (keys from RETELL_API_KEY-style
+# variables or `voicetest platform login`; base URLs from --base-url or RETELL_BASE_URL, ...)
+
+
+def platform_agents(platform: str, *, base_url: str | None = None) -> list[dict[str, Any]]:
+    """The platform's agents: `[{id, name, kind}]`."""
+    from .platforms.ops import list_agents
+
+    _kind(platform, "platform", str, what="retell, vapi, bland or telnyx")
+    return [agent.to_data() for agent in list_agents(platform, base_url=base_url)]
+
+
+def pull_agent(platform: str, agent_id: str, *, base_url: str | None = None) -> dict[str, Any]:
+    """The agent's full config as the platform has it (what `import_agent` reads)."""
+    from .platforms.ops import pull
+
+    _kind(agent_id, "agent_id", str, what="the platform's agent id")
+    return pull(platform, agent_id, base_url=base_url)
+
+
+def push_agent(
+    platform: str,
+    agent: AgentGraph | str | Path | dict[str, Any],
+    *,
+    agent_id: str | None = None,
+    name: str | None = None,
+    base_url: str | None = None,
+) -> dict[str, Any]:
+    """Create the agent on the platform, or update `agent_id`: `{platform, id, name, created}`."""
+    from .platforms.ops import push
+
+    result = push(platform, _graph(agent), agent_id=agent_id, name=name, base_url=base_url)
+    return {"platform": result.platform, "id": result.id, "name": result.name, "created": result.created}
+
+
+def diff_agent(platform: str, agent: AgentGraph | str | Path | dict[str, Any], agent_id: str, *, base_url: str | None = None) -> list[str]:
+    """What a push of `agent` over `agent_id` would change, one line per change (none: in sync)."""
+    from .platforms.ops import diff
+
+    return diff(platform, _graph(agent), agent_id, base_url=base_url)
+
+
+def sync_agent(
+    platform: str, agent: AgentGraph | str | Path | dict[str, Any], agent_id: str, *, push: bool = False, base_url: str | None = None
+) -> dict[str, Any]:
+    """Compare with the platform and push the changes when `push` is true: `{platform, id, changes, pushed}`."""
+    from .platforms.ops import sync
+
+    return sync(platform, _graph(agent), agent_id, lambda changes: push, base_url=base_url).to_data()

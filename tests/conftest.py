@@ -43,7 +43,15 @@ def preloaded() -> None:
     from pytest_voicetest.llm.client import litellm_module
 
     litellm_module()
-    for name in ("numpy", "matplotlib.pyplot", "pytest_voicetest.voicesim.runs", "pytest_voicetest.run.sweeps"):
+    for name in (
+        "numpy",
+        "matplotlib.pyplot",
+        "httpcore",
+        "httpx",
+        "pytest_voicetest.platforms.ops",
+        "pytest_voicetest.voicesim.runs",
+        "pytest_voicetest.run.sweeps",
+    ):
         try:
             importlib.import_module(name)
         except ImportError:  # optional extras

@@ -32,6 +32,7 @@ from pytest_voicetest.server.auth import check_bind, create_key, digest, is_loop
 from pytest_voicetest.server.store import NewResult  # noqa: E402
 from pytest_voicetest.testing.server import FakeLLMServer, default_responder  # noqa: E402
 
+from .conftest import PLATFORMS  # noqa: E402
 from .test_voicesim_runs import postgres_url  # noqa: E402, F401 - a fixture, used through request.getfixturevalue
 
 EXAMPLE = Path(__file__).parents[1] / "example_project"
@@ -838,3 +839,33 @@ def test_a_postgresql_store_serves_the_same(request: pytest.FixtureRequest, tmp_
         assert served.call("GET", f"/v1/beta/sims/{sim['id']}", "beta").status_code == 404
         with pytest.raises(InputError, match="another voicetest serve"), TestClient(create_app(options)):
             pass
+
+
+# Platforms (seed 001) --------------------------------------------------------------------
+
+
+def test_platform_routes_configure_list_import_export_and_sync(server: Served, serve: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .platform_fakes import KEYS
+
+    fake = serve("retell", env_key=False)
+    remote = fake.seed(json.loads((PLATFORMS / "retell/sample_llm_dashboard_export.json").read_text()))
+    assert server.ok("GET", "/api/platforms/retell/status") == {"platform": "retell", "configured": False}
+    missing = server.call("GET", "/api/platforms/retell/agents")
+    assert missing.status_code == 422 and missing.json()["field"] == "path.platform"
+    assert server.ok("POST", "/api/platforms/retell/configure", json={"api_key": KEYS["retell"]}) == {"platform": "retell", "configured": True}
+    again = server.call("POST", "/api/platforms/retell/configure", json={"api_key": KEYS["retell"]})
+    assert again.status_code == 409 and again.json()["field"] == "body.replace"
+    assert server.ok("GET", "/api/settings")["env"] == {"RETELL_API_KEY": "***"}  # the key never comes back
+    assert server.ok("GET", "/api/platforms/retell/status", ws="beta") == {"platform": "retell", "configured": False}  # per workspace
+    assert [a["id"] for a in server.ok("GET", "/api/platforms/retell/agents")] == [remote]
+    graph = server.ok("POST", f"/api/platforms/retell/agents/{remote}/import")
+    created = server.ok("POST", "/api/platforms/retell/export", json={"graph": graph, "name": "copy"})
+    assert created["platform"] == "retell" and created["id"] != remote
+    agent = server.ok("POST", "/api/agents", json={"name": "pulled", "config": graph})
+    assert server.ok("POST", f"/api/agents/{agent['id']}/sync", json={"platform": "retell", "remote_id": remote, "push": False})["changes"] == []
+    unknown = server.call("GET", "/api/platforms/skype/agents")
+    assert unknown.status_code == 422 and unknown.json()["field"] == "path.platform"
+    refused = server.call("POST", "/api/platforms/retell/configure", ws="beta", json={"api_key": "wrong-key-123"})
+    assert refused.status_code == 200
+    upstream = server.call("GET", "/api/platforms/retell/agents", ws="beta")
+    assert upstream.status_code == 424 and "wrong-key-123" not in upstream.text

@@ -26,6 +26,7 @@ RUN_FLAGS: tuple[tuple[str, bool, str], ...] = (
     ("max_cost", True, "stop LLM tests once this many USD are spent"),
     ("max_calls", True, "stop LLM tests after N model calls"),
     ("strict", False, "fail (not skip) tests whose model is not configured"),
+    ("offline", False, "remote agents (agent: retell://ID) from the cache only"),
     ("allow_outside_paths", False, "allow files outside the project"),
     ("allow_real_tools", False, "call tools' real URLs when no mock answers"),
     ("store", True, "VoiceSim store: SQLite path or postgresql:// URL"),

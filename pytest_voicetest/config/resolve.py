@@ -12,6 +12,7 @@ environment, recorded cassette, agent config).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class Config:
     settings_models: dict[str, str | None]
     environment_models: dict[str, str | None]
     warnings: tuple[str, ...] = ()
+    started: float = field(default_factory=time.time)
 
     @property
     def cassette_mode(self) -> str | None:

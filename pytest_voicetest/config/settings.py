@@ -72,6 +72,7 @@ class RunOptions(BaseModel):
     max_calls: int | None = Field(default=None, ge=1)
     strict: bool = Field(default=False, description="fail, instead of skip, tests whose model is not configured")
     store: str | None = Field(default=None, description="VoiceSim store: SQLite path or postgresql:// URL")
+    offline: bool = Field(default=False, description="remote agents (retell://ID) from the cache only: no platform request")
     pattern_engine: Literal["fnmatch", "re2"] = Field(
         default="fnmatch", description="patterns of voicetest-harness tests: fnmatch globs or re2 regexes"
     )

@@ -28,6 +28,7 @@ RUN_OPTIONS: tuple[tuple[str, bool, str, str], ...] = (
     ("max_cost", True, "USD", "stop LLM tests once this much is spent"),
     ("max_calls", True, "N", "stop LLM tests after N model calls"),
     ("strict", False, "", "fail (not skip) tests whose model is not configured"),
+    ("offline", False, "", "remote agents (agent: retell://ID) from the cache only, no platform request"),
     ("store", True, "PATH_OR_URL", "VoiceSim store: SQLite path or postgresql:// URL"),
 )
 OUTPUTS = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,12 @@ from ..models.graph import AgentGraph
 from ..models.harness import harness_test
 from ..models.scenario import CampaignFile, CampaignScenario
 from ..models.testcase import Models, TestCase, own_models, parse_test, parse_test_file
+from ..platforms.refs import is_remote_ref
 from ..validation import validate
 from ..yamlio import format_loc, line_of, parse_yaml, read_text
 from .kinds import file_kind
 
+REMOTE_CACHE = Path(".voicetest") / "agents"
 REFUSED_MARKS = {
     "skipif": "a skipif condition is Python code, and YAML files are data: use {skip: reason}, or skip from a conftest.py",
     "usefixtures": "YAML tests take no fixtures: write a Python test with the voicetest_run fixture",
@@ -219,11 +222,33 @@ def _mapping(data: Any, path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def remote_agent(ref: str, config: Config) -> Path:
+    """The cached copy of a platform agent (`retell://ID`): pulled at most once per session
+    (a copy younger than the session is fresh), never with `offline`."""
+    from ..platforms import PlatformError, resolve_remote_agent
+
+    try:
+        cached: Path = resolve_remote_agent(
+            ref, config.root / REMOTE_CACHE, offline=config.options.offline, max_age_s=max(time.time() - config.started, 0.0)
+        )
+        return cached
+    except PlatformError as exc:
+        raise InputError(
+            str(exc), field="agent", fix="check the agent id and the platform key, or pass --vt-offline to use the cached copy"
+        ) from None
+
+
 def _agent(agent: str | None, agent_format: str, data: Any, path: Path, config: Config) -> tuple[AgentGraph | None, Path | None]:
     if not agent:
         return None, None
     line = line_of(data, ("agent",))
-    agent_path = resolve_inside(path.parent, agent, config, "agent", path, line)
+    if is_remote_ref(agent):
+        try:
+            agent_path = remote_agent(agent, config)
+        except InputError as exc:
+            raise exc.located(path, line) from None
+    else:
+        agent_path = resolve_inside(path.parent, agent, config, "agent", path, line)
     try:
         return load_agent_file(agent_path, agent_format), agent_path
     except InputError as exc:

@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from ..database import Database, open_database
 from ..redact import redact
 from ..voicesim.store import Store
-from . import errors, routes_agents, routes_runs, routes_settings, routes_sims, routes_simulations
+from . import errors, routes_agents, routes_platforms, routes_runs, routes_settings, routes_sims, routes_simulations
 from .auth import Keys
 from .bodies import reject_unknown_query
 from .context import Context
@@ -116,6 +116,6 @@ def create_app(options: ServerOptions | None = None) -> FastAPI:
     def health() -> dict[str, Any]:
         return {"status": "ok"}
 
-    for module in (routes_sims, routes_agents, routes_runs, routes_settings, routes_simulations):
+    for module in (routes_sims, routes_agents, routes_runs, routes_settings, routes_simulations, routes_platforms):
         app.include_router(module.router)
     return app
