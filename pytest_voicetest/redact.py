@@ -19,7 +19,7 @@ from typing import Any
 
 MASK = "***"
 SECRET_WORDS = frozenset(
-    {"key", "apikey", "token", "secret", "password", "passwd", "pwd", "authorization", "auth", "credential", "credentials", "signature", "sig"}
+    {"key", "apikey", "token", "secret", "password", "passwd", "authorization", "auth", "credential", "credentials", "signature", "sig"}
 )
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SHAPES = re.compile(

@@ -11,7 +11,9 @@ import pytest
 
 from pytest_voicetest.cli import main
 
-from .conftest import PLATFORMS
+from .conftest import PLATFORMS, TESTS
+
+CLINIC = TESTS.parent / "example_project" / "agents" / "clinic_flow.json"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -39,6 +41,38 @@ def test_export_mermaid_and_to_file(tmp_path: Path, capsys: pytest.CaptureFixtur
     target = tmp_path / "out.json"
     assert main(["export", str(PLATFORMS / "retell/sample_config.json"), "--format", "vapi", "-o", str(target)]) == 0
     assert json.loads(target.read_text())["members"][0]["assistant"]["name"] == "greeting"
+
+
+def test_import_lists_node_ids_and_transitions(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", str(CLINIC)]) == 0
+    out = capsys.readouterr().out
+    assert "  greeting (conversation, entry)" in out
+    assert "  urgent (conversation, global)" in out
+    assert "  nurse_transfer (transfer)" in out
+    assert "    -> identify: " in out
+
+
+def test_export_highlights_a_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    agent = str(CLINIC)
+    assert main(["export", agent, "--format", "mermaid", "--path", "greeting,identify"]) == 0
+    assert "class n_greeting,n_identify visited" in capsys.readouterr().out
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"results": [{"test_id": "t.yaml::hours", "test_name": "hours", "nodes_visited": ["greeting", "hours"]}]}))
+    assert main(["export", agent, "--format", "mermaid", "--from-report", str(report), "--test", "hours"]) == 0
+    assert "class n_greeting,n_hours visited" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--format", "vapi", "--path", "greeting"], "a highlighted path needs --format mermaid"),
+        (["--format", "mermaid", "--path", "greeting,lobby"], "the agent has no node 'lobby'"),
+        (["--format", "mermaid", "--from-report", str(CLINIC), "--test", "x"], "not a voicetest JSON report"),
+    ],
+)
+def test_export_path_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["export", str(CLINIC), *args]) == 2
+    assert message in capsys.readouterr().err
 
 
 def test_settings_set_and_show(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

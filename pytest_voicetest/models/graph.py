@@ -175,6 +175,17 @@ class AgentGraph(_Model):
             lines.append(f"variables: {', '.join(sorted(self.default_dynamic_variables))}")
         if self.default_model:
             lines.append(f"model: {self.default_model}")
+        lines.append("nodes (the ids tests refer to):")
+        for node in self.nodes.values():
+            marks = [node.node_type] + (["entry"] if node.id == self.entry_node_id else []) + (["global"] if node.global_node_setting else [])
+            lines.append(f"  {node.id} ({', '.join(marks)})")
+            for transition in node.transitions:
+                label = transition.condition.value or transition.condition.type
+                if transition.condition.type == "equation":
+                    label = f" {transition.condition.logical_operator} ".join(
+                        f"{e.left} {e.operator} {e.right}".strip() for e in transition.condition.equations
+                    )
+                lines.append(f"    -> {transition.target_node_id}: {' '.join(label.split())[:80]}")
         return "\n".join(lines)
 
 

@@ -87,13 +87,13 @@ class ResultCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        sweep = getattr(report, "voicesim", None)
-        if sweep is not None:
+        data = getattr(report, "voicetest", None)
+        sweep = getattr(report, "voicesim", None) or (data or {}).get("voicesim")
+        if sweep:  # read before the log redacts the result: the store is a real path
             self.sweeps.setdefault((sweep["store"], sweep["run_id"]), sweep.get("plot"))
         agent = getattr(report, "voicetest_agent", None)
         if agent:
             self.log.extra.setdefault("agents", {}).update(agent)
-        data = getattr(report, "voicetest", None)
         if report.when == "call" and data is not None:
             self.voicetest_results += 1
             self.log.add(report.nodeid, data, report.duration * 1000, report.outcome)
@@ -164,10 +164,6 @@ class ResultCollector:
     def _summaries(self, interrupted: bool) -> None:
         """Summaries of what ran (imports stay lazy: a project without voicetest pays nothing)."""
         sweeps = dict(self.sweeps)
-        for result in self.log.results:
-            outcome = result.get("voicesim")
-            if outcome:
-                sweeps.setdefault((outcome["store"], outcome["run_id"]), outcome.get("plot"))
         if sweeps:
             from ..report.text import voicesim_lines
             from ..run.sweeps import summarise

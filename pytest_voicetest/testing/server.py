@@ -1,4 +1,8 @@
-"""A local OpenAI-compatible chat server for offline tests and benchmarks.
+"""A local OpenAI-compatible chat server for offline tests, benchmarks and trying the examples.
+
+Start it with `python -m pytest_voicetest.testing.server [--port 8931] [--latency 0.2]`
+and point every model at it: `VOICETEST_MODEL=openai/fake pytest example_project
+--vt-api-base http://127.0.0.1:8931/v1`.
 
 Binds 127.0.0.1 only, answers `POST /v1/chat/completions`, stops after `max_requests`
 requests, and never holds a connection longer than `max_hang` seconds. Faults are
@@ -43,6 +47,15 @@ def default_responder(caller_lines: int = 2, judge_score: float = 0.9) -> Respon
             return {"content": json.dumps({"score": judge_score, "reasoning": "The agent helped.", "confidence": 0.8})}
         if "audit whether" in system:
             return {"content": json.dumps({"violations": []})}
+        if "You judge a phone call" in system:  # a campaign call against its expected result
+            verdict = {"passed": judge_score >= 0.5, "sentiment": "Positive", "reasoning": "The expected result was reached."}
+            return {"content": json.dumps(verdict)}
+        if "review the failed calls" in system:
+            return {
+                "content": json.dumps(
+                    {"what_went_wrong": ["The agent did not finish the task."], "suggestions_for_improvement": ["Confirm the result before ending."]}
+                )
+            }
         if isinstance(choice, dict):
             return {"content": None, "tool_calls": [(choice["function"]["name"], {})]}
         if choice == "required" and tools:
@@ -75,6 +88,7 @@ class FakeLLMServer:
         max_hang: float = 5.0,
         retry_after: float = 0.05,
         chunk_delay: float = 0.0,
+        port: int = 0,
     ) -> None:
         unknown = set(fault_kinds) - set(FAULTS)
         if unknown:
@@ -88,6 +102,7 @@ class FakeLLMServer:
         self.max_hang = max_hang
         self.retry_after = retry_after
         self.chunk_delay = chunk_delay
+        self.port = port
         self.queue: list[str] = []
         self.stats = ServerStats()
         self.requests: list[dict[str, Any]] = []
@@ -196,7 +211,7 @@ class FakeLLMServer:
                     return
                 self._send(200, payload)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="fake-llm", daemon=True)
         self._thread.start()
@@ -258,3 +273,28 @@ def _chunks(request: dict[str, Any], answer: dict[str, Any]) -> list[dict[str, A
     chunks.append(chunk({}, whole["choices"][0]["finish_reason"]))
     chunks.append({**chunk({}), "choices": [], "usage": usage})
     return chunks
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve on 127.0.0.1 until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m pytest_voicetest.testing.server", description="A local OpenAI-compatible fake model server.")
+    parser.add_argument("--port", type=int, default=8931, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
+    parser.add_argument("--judge-score", type=float, default=0.9, help="what the judge scores every metric")
+    parser.add_argument("--caller-lines", type=int, default=2, help="caller lines before the caller hangs up")
+    args = parser.parse_args(argv)
+    server = FakeLLMServer(default_responder(args.caller_lines, args.judge_score), latency=args.latency, max_requests=10**9, port=args.port).start()
+    print(f"fake model server at {server.api_base} (any model name, e.g. openai/fake); Ctrl-C stops it", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
