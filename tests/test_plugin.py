@@ -57,7 +57,7 @@ def test_outcomes_skip_reason_summary_and_exit_code(project: pytest.Pytester) ->
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     result.stdout.fnmatch_lines(
         [
-            "*_ test_flow.yaml::standard caller does not reach premium (line 15) _*",
+            "*_ test_flow.yaml::standard caller does not reach premium (test_flow.yaml line 15) _*",
             "*voicetest: 'standard caller does not reach premium' fail: ended user_ended, 1 caller turns, path greeting -> router -> standard_support",
             "*x expect visited [[]'premium_support'[]]: path was greeting -> router -> standard_support",
             "*[[]standard_support[]] agent: Welcome, premium member.",
@@ -223,6 +223,9 @@ def test_tests_from_retell_json(project: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["test_imported.yaml::Schedule appointment", "test_imported.yaml::Professional tone", "8 tests collected*"])
     run = project.runpytest("-rs")
     run.assert_outcomes(skipped=8)
+    # each skip points at the test's line in the JSON file that holds it, not at the YAML
+    run.stdout.fnmatch_lines(["SKIPPED [[]1[]] agents/retell/demo_healthcare_tests.json:*: *"])
+    run.stdout.no_fnmatch_line("SKIPPED*test_imported.yaml*")
 
 
 def test_json_report_and_junit_xml(project: pytest.Pytester) -> None:

@@ -110,15 +110,15 @@ class ScriptStep(_Strict):
     extraction call; `function_args` the next function-node call.
     """
 
-    user: str | None = None
-    hangup: bool = False
-    agent: str | None = None
-    goto: str | None = None
-    tools: list[ScriptedCall] = Field(default_factory=list)
-    end: bool = False
-    extract: dict[str, Any] | None = None
-    function_args: dict[str, Any] | None = None
-    latency_ms: float | None = Field(default=None, ge=0)
+    user: str | None = Field(default=None, description="the caller says this line")
+    hangup: bool = Field(default=False, description="the caller hangs up")
+    agent: str | None = Field(default=None, description="the agent says this line")
+    goto: str | None = Field(default=None, description="the agent takes the transition to this node id")
+    tools: list[ScriptedCall] = Field(default_factory=list, description="the agent calls these tools (name, arguments) before it speaks")
+    end: bool = Field(default=False, description="the agent ends the call")
+    extract: dict[str, Any] | None = Field(default=None, description="the values the next extract node pulls from the call")
+    function_args: dict[str, Any] | None = Field(default=None, description="the arguments of the next function node's call")
+    latency_ms: float | None = Field(default=None, ge=0, description="the agent's reply latency for this step")
 
     @property
     def is_caller(self) -> bool:
@@ -166,11 +166,11 @@ class Script(_Strict):
     judge's answer; `campaign` the verdict on scenario calls; `flaky` fails runs.
     """
 
-    turns: list[ScriptStep] = Field(default_factory=list)
-    judge: dict[str, float] = Field(default_factory=dict)
-    flow_violations: list[str] = Field(default_factory=list)
-    campaign: CampaignVerdict | None = None
-    flaky: Flaky | None = None
+    turns: list[ScriptStep] = Field(default_factory=list, description="the call, step by step (a plain list is read as turns)")
+    judge: dict[str, float] = Field(default_factory=dict, description="criterion (or '*') -> the score 0..1 the judge gives")
+    flow_violations: list[str] = Field(default_factory=list, description="what the flow judge reports")
+    campaign: CampaignVerdict | None = Field(default=None, description="the verdict on a scenario call")
+    flaky: Flaky | None = Field(default=None, description="fail `fail` of every `of` repeats")
 
     @field_validator("judge")
     @classmethod

@@ -113,5 +113,7 @@ class VoicetestItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         # Not a suffix of the node id, so pytest shows the id as is (a suffix would have
-        # its dots turned into '::'); it heads the failure section.
-        return self.path, self.planned.line - 1, f"{self.path.name}::{self.name} (line {self.planned.line})"
+        # its dots turned into '::'); it heads the failure section. A test pulled in with
+        # `tests_from:` is located in the file that holds it.
+        source = getattr(self.planned, "source", None) or self.path
+        return source, self.planned.line - 1, f"{self.path.name}::{self.name} ({source.name} line {self.planned.line})"
