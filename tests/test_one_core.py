@@ -62,6 +62,7 @@ def test_a_run_that_tests_nothing_is_not_green(folder: Path) -> None:
     assert nothing.returncode == 5 and "nothing matched the selection" in nothing.stderr
 
 
+@pytest.mark.slow
 def test_strict_turns_missing_models_into_failures_and_the_summary_counts_them(folder: Path) -> None:
     lenient = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider"], cwd=folder, capture_output=True, text=True, timeout=300)
     assert lenient.returncode == 0
@@ -89,6 +90,7 @@ def test_auth_errors_fail_at_once_and_the_retry_count_is_real(folder: Path) -> N
     assert result.usage.retries == 2 and result.usage.calls == server.stats.requests
 
 
+@pytest.mark.slow
 def test_settings_env_reaches_the_model_call_in_the_cli_and_the_api(folder: Path) -> None:
     (folder / ".voicetest.toml").write_text('[env]\nOPENAI_API_KEY = "sk-from-settings-0123456789"\n')
     (folder / "tests.json").write_text(json.dumps([{"name": "simulated", "user_prompt": "hi", "includes": ["happy"]}]))

@@ -23,6 +23,7 @@ def pytest_runtest_call(item):
 """
 
 
+@pytest.mark.slow
 def test_killed_xdist_worker_loses_only_its_test(project: pytest.Pytester) -> None:
     project.makefile(".yaml", test_many=f"agent: agents/retell/sample_config.json\ntests:\n{SCRIPTED}\n")
     project.makefile(".yaml", voicesim_small="n_points: 12\nscenarios: [normal_faq, crisis_at_10]\nthresholds: {min_score: 0}\n")

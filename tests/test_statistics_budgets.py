@@ -79,6 +79,7 @@ tests:
     replayed.assert_outcomes(passed=2)
 
 
+@pytest.mark.slow
 def test_cost_budget_stops_scheduling_under_xdist(project: pytest.Pytester, llm_server) -> None:
     tests = "\n".join(f"  - {{name: call {i:02d}, user_prompt: hi, includes: [happy]}}" for i in range(16))
     project.makefile(

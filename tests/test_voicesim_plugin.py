@@ -146,6 +146,7 @@ def test_bad_sweep_files(project: pytest.Pytester, body: str, message: str) -> N
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+@pytest.mark.slow
 def test_xdist_workers_write_one_store_and_one_summary(project: pytest.Pytester) -> None:
     project.makefile(".yaml", voicesim_clinic=SWEEP.replace("min_score: 0.95", "min_score: 0.1"))
     project.makepyfile(test_policy=MARKED)
