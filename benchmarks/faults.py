@@ -8,6 +8,11 @@ a truncated body and a hung connection. Reports calls completed, requests, retri
 faults injected, whether every test has the same outcome as in the fault-free run, and
 the wall times. The per-request timeout is 2 s (hangs are cut), up to 6 retries.
 
+Then two crashes, each printing results kept vs lost (a result is kept when the JSON report
+holds it with its real outcome; every collected test must be in the report either way):
+an xdist worker killed (SIGKILL) in the middle of a test, and a double Ctrl-C (two SIGINTs
+0.2 s apart) once a quarter of the calls have finished.
+
 Usage: python benchmarks/faults.py [--calls 200] [--rate 0.2] [--concurrency 16]
 """
 
@@ -17,6 +22,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -48,27 +54,69 @@ def make_project(folder: Path, calls: int) -> None:
     )
 
 
+KILLER = """
+import os, signal
+
+def pytest_runtest_call(item):
+    if item.name == os.environ.get("KILL_AT"):
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def pytest_command(server: FakeLLMServer, concurrency: int, report: str, *extra: str) -> list[str]:
+    """pytest against the local server, writing the JSON report."""
+    head = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--vt-api-base", server.api_base]
+    return [*head, "--vt-concurrency", str(concurrency), "--vt-report", report, *extra]
+
+
+def kept_and_lost(report: dict, calls: int) -> str:
+    """How many tests the report holds with a real outcome, as not run, and not at all."""
+    statuses = [r["status"] for r in report["results"]]
+    kept = sum(status in {"pass", "fail"} for status in statuses)
+    unrun = sum(status in {"skipped", "error"} for status in statuses)
+    return (
+        f"results kept {kept}, reported as not run or crashed {unrun}, lost {calls - len(statuses)} of {calls}; exit status {report['exit_status']}"
+    )
+
+
 def run(folder: Path, server: FakeLLMServer, concurrency: int, report: str) -> tuple[float, dict]:
-    command = [
-        sys.executable,
-        "-m",
-        "pytest",
-        "-q",
-        "-p",
-        "no:cacheprovider",
-        "--vt-api-base",
-        server.api_base,
-        "--vt-concurrency",
-        str(concurrency),
-        "--vt-report",
-        report,
-    ]
+    command = pytest_command(server, concurrency, report)
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=ENV, timeout=3600)
     elapsed = time.perf_counter() - started
     if done.returncode not in (0, 1):
         raise SystemExit(f"pytest crashed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
     return elapsed, json.loads((folder / report).read_text())
+
+
+def killed_worker(folder: Path, server: FakeLLMServer, calls: int) -> str:
+    """Two xdist workers; the one running the middle test is killed."""
+    (folder / "conftest.py").write_text(KILLER)
+    command = pytest_command(server, 4, "killed.json", "-n", "2")
+    env = ENV | {"KILL_AT": f"call {calls // 2:03d}"}
+    subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env, timeout=3600)
+    (folder / "conftest.py").unlink()
+    report = json.loads((folder / "killed.json").read_text())
+    crashed = [r["status"] for r in report["results"] if r["nodeid"].endswith(env["KILL_AT"])]
+    return kept_and_lost(report, calls) + f"; the killed test: {crashed[0] if crashed else 'MISSING'}"
+
+
+def double_ctrl_c(folder: Path, server: FakeLLMServer, calls: int) -> str:
+    """Two SIGINTs 0.2 s apart once a quarter of the calls have finished."""
+    journal = folder / "interrupted.json.partial.jsonl"
+    process = subprocess.Popen(
+        pytest_command(server, 4, "interrupted.json"), cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=ENV
+    )
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count("\n") < calls // 4):
+        time.sleep(0.05)
+    finished = journal.read_text().count("\n") if journal.exists() else 0
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=600)
+    report = json.loads((folder / "interrupted.json").read_text())
+    return kept_and_lost(report, calls) + f"; {finished} had finished at the first Ctrl-C"
 
 
 def main() -> None:
@@ -89,6 +137,9 @@ def main() -> None:
         ) as faulty:
             faulty_wall, faulty_report = run(project, faulty, args.concurrency, "faulty.json")
             stats = faulty.stats
+        with FakeLLMServer(responder, max_requests=100_000, latency=0.02) as server:
+            killed = killed_worker(project, server, args.calls)
+            interrupted = double_ctrl_c(project, server, args.calls)
     clean_outcomes = {r["nodeid"]: r["status"] for r in clean_report["results"]}
     faulty_outcomes = {r["nodeid"]: r["status"] for r in faulty_report["results"]}
     different = sorted(k for k in clean_outcomes if clean_outcomes[k] != faulty_outcomes.get(k))
@@ -105,6 +156,8 @@ def main() -> None:
     print(
         f"  outcomes identical to the fault-free run: {'yes' if not different and len(faulty_outcomes) == args.calls else 'NO: ' + ', '.join(different[:5])}"
     )
+    print(f"  killed xdist worker: {killed}")
+    print(f"  double Ctrl-C: {interrupted}")
 
 
 if __name__ == "__main__":
