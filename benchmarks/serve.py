@@ -39,24 +39,6 @@ sys.path.insert(0, str(ROOT))
 from pytest_voicetest.voicesim import runs  # noqa: E402
 from pytest_voicetest.voicesim.store import open_store  # noqa: E402
 
-SERVE = """
-import sys
-from pytest_voicetest.cli import serve
-from pytest_voicetest.cli.common import Parser
-
-parser = Parser(prog="voicetest")
-sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-def command(name, handler, help_text):
-    cmd = sub.add_parser(name, help=help_text)
-    cmd.add_argument("--json", action="store_true")
-    cmd.set_defaults(handler=handler)
-    return cmd
-
-serve.add_parsers(command)
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.handler(args))
-"""
 WORKSPACE = "bench"
 SAMPLE_POINTS = 1000
 
@@ -70,7 +52,7 @@ def free_port() -> int:
 def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     """`voicetest serve` on a free port with a new key; (process, base URL, key)."""
     made = subprocess.run(
-        [sys.executable, "-c", SERVE, "serve", "--create-key", WORKSPACE, "--store", "store.db", "--json"],
+        [sys.executable, "-m", "pytest_voicetest.cli", "serve", "--create-key", WORKSPACE, "--store", "store.db", "--json"],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -79,7 +61,7 @@ def start_server(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     key = json.loads(made.stdout)["key"]
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, "serve", "--port", str(port), "--store", "store.db"],
+        [sys.executable, "-m", "pytest_voicetest.cli", "serve", "--port", str(port), "--store", "store.db"],
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -25,26 +25,6 @@ from pytest_voicetest.testing.server import FakeLLMServer  # noqa: E402
 
 from .test_server import CLINIC, FAKE, parse_events  # noqa: E402
 
-# `voicetest serve` as cli/main.py registers it: a parser with the serve command's arguments.
-SERVE = """
-import sys
-from pytest_voicetest.cli import serve
-from pytest_voicetest.cli.common import Parser
-
-parser = Parser(prog="voicetest")
-sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-def command(name, handler, help_text):
-    cmd = sub.add_parser(name, help=help_text)
-    cmd.add_argument("--json", action="store_true")
-    cmd.set_defaults(handler=handler)
-    return cmd
-
-serve.add_parsers(command)
-args = parser.parse_args(sys.argv[1:])
-sys.exit(args.handler(args))
-"""
-
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -60,7 +40,7 @@ class Process:
         self.base = f"http://127.0.0.1:{port}"
         with self.log.open("wb") as out:
             self.popen = subprocess.Popen(
-                [sys.executable, "-c", SERVE, "serve", "--port", str(port), "--store", "store.db"],
+                [sys.executable, "-m", "pytest_voicetest.cli", "serve", "--port", str(port), "--store", "store.db"],
                 cwd=root,
                 env=env,
                 stdout=out,
@@ -94,7 +74,7 @@ def project(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
 def test_sample_over_sse_and_a_run_that_survives_a_crash(project: tuple[Path, dict[str, str]]) -> None:
     root, env = project
     made = subprocess.run(
-        [sys.executable, "-c", SERVE, "serve", "--create-key", "e2e", "--store", "store.db", "--json"],
+        [sys.executable, "-m", "pytest_voicetest.cli", "serve", "--create-key", "e2e", "--store", "store.db", "--json"],
         cwd=root,
         env=env,
         capture_output=True,

@@ -351,13 +351,26 @@ def _entries(tests: list[Any], tests_from: list[str], data: Any, path: Path, con
 
 
 def _campaign_file(path: Path, data: Any, config: Config) -> list[Planned]:
-    from .campaigns import call_case, call_name
-
     campaign = validate(CampaignFile, _mapping(data, path, "agent: and scenarios:"), source=path)
     graph, agent_path = _agent(campaign.agent, campaign.agent_format, data, path, config)
-    name = campaign.name or path.stem
-    prefix_id = relative_id(path, config.root)
-    planned: list[Planned] = []
+    lines = [line_of(data, ("scenarios", index)) or 1 for index in range(len(campaign.scenarios))]
+    return list(plan_campaign(campaign, graph, relative_id(path, config.root), agent_path=agent_path, source=path, lines=lines))
+
+
+def plan_campaign(
+    campaign: CampaignFile,
+    graph: AgentGraph | None,
+    prefix_id: str,
+    *,
+    agent_path: Path | None = None,
+    source: Path | None = None,
+    lines: list[int] | None = None,
+) -> list[PlannedCall]:
+    """Every (scenario, call) of a campaign: one planned call each, ids `prefix_id::scenario - call N`."""
+    from .campaigns import call_case, call_name
+
+    name = campaign.name or (source.stem if source else prefix_id)
+    planned = []
     for index, scenario in enumerate(campaign.scenarios):
         for call in range(1, campaign.number_of_call_to_make + 1):
             item = item_name(call_name(scenario, call))
@@ -365,12 +378,12 @@ def _campaign_file(path: Path, data: Any, config: Config) -> list[Planned]:
                 PlannedCall(
                     name=item,
                     test_id=f"{prefix_id}::{item}",
-                    line=line_of(data, ("scenarios", index)) or 1,
+                    line=lines[index] if lines else 1,
                     test=call_case(campaign, scenario, call),
                     graph=graph,
                     agent_path=agent_path,
                     file_models=campaign.models.model_dump(),
-                    source=path,
+                    source=source,
                     campaign=campaign,
                     scenario=scenario,
                     call=call,

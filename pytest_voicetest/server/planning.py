@@ -20,11 +20,9 @@ from ..config.settings import RunOptions
 from ..errors import InputError
 from ..models.graph import AgentGraph
 from ..models.harness import harness_test
-from ..models.scenario import CampaignFile
 from ..models.testcase import parse_test
-from ..run.campaigns import call_case, call_name
 from ..run.session import Door
-from ..run.testfile import PlannedCall, PlannedTest, item_name, plan_case
+from ..run.testfile import PlannedTest, plan_case
 
 SERVER_DOOR = Door(
     model_flag="models.{role} (PUT /api/settings)", record_command="(recording is not offered over HTTP: record with pytest) '{test_id}'"
@@ -108,27 +106,4 @@ def plan_test(case: dict[str, Any], graph: AgentGraph, test_id: str, config: Con
     entry = as_test(case, config.options.pattern_engine)
     planned = plan_case(entry, graph, test_id=test_id, base=config.root, config=config)
     planned.test_id = test_id
-    return planned
-
-
-def plan_campaign(campaign: CampaignFile, graph: AgentGraph, name: str) -> list[PlannedCall]:
-    """Every (scenario, call) of a campaign, as `scenario_*.yaml` files plan them."""
-    planned = []
-    for scenario in campaign.scenarios:
-        for call in range(1, campaign.number_of_call_to_make + 1):
-            item = item_name(call_name(scenario, call))
-            planned.append(
-                PlannedCall(
-                    name=item,
-                    test_id=f"{name}::{item}",
-                    line=1,
-                    test=call_case(campaign, scenario, call),
-                    graph=graph,
-                    file_models=campaign.models.model_dump(),
-                    campaign=campaign,
-                    scenario=scenario,
-                    call=call,
-                    campaign_name=name,
-                )
-            )
     return planned

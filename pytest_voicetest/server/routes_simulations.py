@@ -20,12 +20,13 @@ from ..errors import InputError
 from ..models.scenario import CampaignFile, CampaignSummary
 from ..report.seed import seed_result
 from ..run.campaigns import status_of, tally
+from ..run.testfile import plan_campaign
 from ..validation import validate
 from .auth import Principal, Who
 from .bodies import StrictBody
 from .context import Context, Ctx
 from .errors import ERRORS, Conflict, NotFound, http_fields
-from .planning import plan_campaign, workspace_config
+from .planning import workspace_config
 from .runner import Job
 from .store import PENDING, AgentRow, NewResult, ResultRow, RunRow
 
