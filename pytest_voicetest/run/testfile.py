@@ -131,8 +131,8 @@ def resolve_inside(base: Path, relative: str, config: Config, field: str, source
             field=field,
             fix=(
                 "keep the file inside the project; or move the project root (it is the folder of the nearest "
-                "pytest.ini/pyproject.toml, or pytest's --rootdir); or allow it with allow_outside_paths = true "
-                "in [tool.voicetest.run] (--vt-allow-outside-paths)"
+                "pytest.ini/pyproject.toml, or --rootdir); or allow it with allow_outside_paths = true in "
+                "[tool.voicetest.run], --vt-allow-outside-paths under pytest or --allow-outside-paths for voicetest run"
             ),
         )
     if not path.exists():
