@@ -83,6 +83,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         found.set_items(session.items)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """xdist worker: start importing litellm when this item or the next one will call a model."""
+    found = item.config.stash.get(STATE_KEY, None)
+    if found is not None and found.is_worker and not found.litellm_started:
+        found.preload_litellm([item] if nextitem is None else [item, nextitem])
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
     outcome = yield

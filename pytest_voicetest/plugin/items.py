@@ -88,7 +88,7 @@ class VoicetestItem(pytest.Item):
         return 1
 
     def job(self) -> Any:
-        return state(self.config).core.execute(self.planned)
+        return state(self.config).job(self)
 
     def runtest(self) -> None:
         from ..report.junit import junit_properties

@@ -4,10 +4,16 @@
 collected items, so `--vt-concurrency N` can start the calls of the next N-1 voicetest
 items while the current one runs; items still report one by one, in order. Under
 xdist each worker runs one call at a time (the workers are the parallelism).
+
+litellm is imported only by a process that will call a real model, in the background,
+as soon as that is known: after collection (and deselection) in a serial run, when an
+item that needs it is next in an xdist worker.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +59,9 @@ class PluginState:
         self.items: list[Any] = []
         self.order: dict[str, int] = {}
         self.sent_agents: set[str] = set()
+        self.agent_keys: dict[Path, str | None] = {}
+        self.model_items: dict[str, bool] = {}
+        self.litellm_started = False
 
     @property
     def settings(self) -> Any:
@@ -61,6 +70,50 @@ class PluginState:
     def set_items(self, items: list[Any]) -> None:
         self.items = items
         self.order = {item.nodeid: index for index, item in enumerate(items)}
+        if not self.is_worker and not self.config.option.collectonly:
+            self.preload_litellm(items)
+
+    def calls_a_model(self, item: Any) -> bool:
+        """Whether running this item will call a real model through litellm (so far as
+        can be told before it runs: no scripted models, no replay, no missing model)."""
+        from ..errors import VoicetestError
+        from ..llm.client import is_scripted
+        from ..run.runner import missing_models, needed_roles
+        from ..run.testfile import PlannedTest
+
+        if item.nodeid not in self.model_items:
+            planned = getattr(item, "planned", None)
+            calls = False
+            if isinstance(planned, PlannedTest) and item.prefetchable and self.core.config.cassette_mode != "replay":
+                try:
+                    run = self.core.prepare(planned)
+                except VoicetestError:  # the item reports it when it runs
+                    run = None
+                calls = run is not None and not missing_models(run) and any(not is_scripted(run.models[role]) for role in needed_roles(run))
+            self.model_items[item.nodeid] = calls
+        return self.model_items[item.nodeid]
+
+    def preload_litellm(self, items: list[Any]) -> None:
+        """Start importing litellm in the background if one of `items` will call a model."""
+        if not self.litellm_started and any(self.calls_a_model(item) for item in items):
+            from ..llm.client import preload
+
+            self.litellm_started = True
+            preload()
+
+    def job(self, item: Any) -> Any:
+        """The item's call; one that calls a model starts once litellm is imported, so the
+        import never counts against the call's timeouts."""
+        if self.litellm_started and self.calls_a_model(item):
+            return self._after_litellm(item.planned)
+        return self.core.execute(item.planned)
+
+    async def _after_litellm(self, planned: Any) -> Any:
+        from ..llm.client import preload
+
+        with contextlib.suppress(Exception):  # a failed import is raised by the call itself, as without a preload
+            await asyncio.wrap_future(preload())
+        return await self.core.execute(planned)
 
     def run(self, item: Any) -> Any:
         """Start this item's call and the next ones, up to the window, then wait for its result.
@@ -85,9 +138,11 @@ class PluginState:
         from ..run.testfile import PlannedTest
 
         planned = getattr(item, "planned", None)
-        if not isinstance(planned, PlannedTest) or planned.graph is None:
+        if not isinstance(planned, PlannedTest) or planned.graph is None or planned.agent_path is None:
             return None
-        key = self.core.agent_key(planned)
+        if planned.agent_path not in self.agent_keys:  # resolving a path costs a system call per part
+            self.agent_keys[planned.agent_path] = self.core.agent_key(planned)
+        key = self.agent_keys[planned.agent_path]
         if key is None or key in self.sent_agents:
             return None
         self.sent_agents.add(key)
@@ -97,6 +152,10 @@ class PluginState:
 
     def close(self) -> None:
         self.core.close()
+        if self.litellm_started:
+            from ..llm.client import wait_for_preload
+
+            wait_for_preload()  # a daemon thread importing at interpreter exit would print errors
 
 
 def state(config: pytest.Config) -> PluginState:
