@@ -70,8 +70,19 @@ class PluginState:
     def set_items(self, items: list[Any]) -> None:
         self.items = items
         self.order = {item.nodeid: index for index, item in enumerate(items)}
-        if not self.is_worker and not self.config.option.collectonly:
+        if self.config.option.collectonly or not any(hasattr(item, "planned") for item in items):
+            return
+        self.warm_up()
+        if not self.is_worker:
             self.preload_litellm(items)
+
+    def warm_up(self) -> None:
+        """Pay the run's one-time costs before the first item, so that no item pays for the
+        others: the event loop's thread and the modules every reported result needs."""
+        from ..exporters import view  # noqa: F401
+        from ..report import junit, text  # noqa: F401
+
+        self.core.executor.loop.start()
 
     def calls_a_model(self, item: Any) -> bool:
         """Whether running this item will call a real model through litellm (so far as
