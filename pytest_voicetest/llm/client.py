@@ -132,7 +132,8 @@ async def ready() -> Any:
 
 
 def wait_for_preload() -> None:
-    """Let a preload in progress finish (before the process exits); never raises."""
+    """Wait for a preload in progress to finish; never raises (a failed import is raised by
+    the first call, as without a preload)."""
     if _preload is not None:
         _preload.exception()
 

@@ -85,10 +85,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
-    """xdist worker: start importing litellm when this item or the next one will call a model."""
+    """xdist worker: litellm imported before an item that calls a model (started one item ahead)."""
     found = item.config.stash.get(STATE_KEY, None)
-    if found is not None and found.is_worker and not found.litellm_started:
-        found.preload_litellm([item] if nextitem is None else [item, nextitem])
+    if found is not None and found.is_worker:
+        found.before_item(item, nextitem)
 
 
 @pytest.hookimpl(hookwrapper=True)

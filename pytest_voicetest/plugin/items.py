@@ -62,6 +62,7 @@ class VoicetestFile(pytest.File):
             for mark in test.marks:
                 item.add_marker(pytest_mark(mark, self.config))
             items.append(item)
+        state(self.config).file_collected(items)
         return items
 
 
@@ -88,7 +89,7 @@ class VoicetestItem(pytest.Item):
         return 1
 
     def job(self) -> Any:
-        return state(self.config).job(self)
+        return state(self.config).core.execute(self.planned)
 
     def runtest(self) -> None:
         from ..report.junit import junit_properties

@@ -6,14 +6,14 @@ items while the current one runs; items still report one by one, in order. Under
 xdist each worker runs one call at a time (the workers are the parallelism).
 
 litellm is imported only by a process that will call a real model, in the background,
-as soon as that is known: after collection (and deselection) in a serial run, when an
-item that needs it is next in an xdist worker.
+as soon as that is known: when the first file with such a test is collected (after
+collection when `-k`, `-m` or another option may still deselect it), and in an xdist
+worker when an item that needs it is next. The session waits for it before the first
+item that needs it, so no item's timings or timeouts include it.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,9 @@ class PluginState:
         self.agent_keys: dict[Path, str | None] = {}
         self.model_items: dict[str, bool] = {}
         self.litellm_started = False
+        option = config.option
+        deselecting = ("keyword", "markexpr", "deselect", "lf", "stepwise", "collectonly")
+        self.preload_while_collecting = not self.is_worker and not any(getattr(option, name, None) for name in deselecting)
 
     @property
     def settings(self) -> Any:
@@ -73,8 +76,8 @@ class PluginState:
         if self.config.option.collectonly or not any(hasattr(item, "planned") for item in items):
             return
         self.warm_up()
-        if not self.is_worker:
-            self.preload_litellm(items)
+        if not self.is_worker and any(self.calls_a_model(item) for item in items):
+            self.ready_litellm()
 
     def warm_up(self) -> None:
         """Pay the run's one-time costs before the first item, so that no item pays for the
@@ -83,6 +86,34 @@ class PluginState:
         from ..report import junit, text  # noqa: F401
 
         self.core.executor.loop.start()
+
+    def file_collected(self, items: list[Any]) -> None:
+        """Start importing litellm as soon as a collected file has an item that will call a model."""
+        if self.preload_while_collecting and any(self.calls_a_model(item) for item in items):
+            self.start_litellm()
+
+    def before_item(self, item: Any, nextitem: Any) -> None:
+        """xdist worker: litellm ready before an item that calls a model; its import started
+        while the item before one runs."""
+        if self.calls_a_model(item):
+            self.ready_litellm()
+        elif nextitem is not None and self.calls_a_model(nextitem):
+            self.start_litellm()
+
+    def start_litellm(self) -> None:
+        """Start importing litellm in the background (once)."""
+        if not self.litellm_started:
+            from ..llm.client import preload
+
+            self.litellm_started = True
+            preload()
+
+    def ready_litellm(self) -> None:
+        """Start importing litellm if needed and wait until it is ready."""
+        from ..llm.client import wait_for_preload
+
+        self.start_litellm()
+        wait_for_preload()
 
     def calls_a_model(self, item: Any) -> bool:
         """Whether running this item will call a real model through litellm (so far as
@@ -103,28 +134,6 @@ class PluginState:
                 calls = run is not None and not missing_models(run) and any(not is_scripted(run.models[role]) for role in needed_roles(run))
             self.model_items[item.nodeid] = calls
         return self.model_items[item.nodeid]
-
-    def preload_litellm(self, items: list[Any]) -> None:
-        """Start importing litellm in the background if one of `items` will call a model."""
-        if not self.litellm_started and any(self.calls_a_model(item) for item in items):
-            from ..llm.client import preload
-
-            self.litellm_started = True
-            preload()
-
-    def job(self, item: Any) -> Any:
-        """The item's call; one that calls a model starts once litellm is imported, so the
-        import never counts against the call's timeouts."""
-        if self.litellm_started and self.calls_a_model(item):
-            return self._after_litellm(item.planned)
-        return self.core.execute(item.planned)
-
-    async def _after_litellm(self, planned: Any) -> Any:
-        from ..llm.client import preload
-
-        with contextlib.suppress(Exception):  # a failed import is raised by the call itself, as without a preload
-            await asyncio.wrap_future(preload())
-        return await self.core.execute(planned)
 
     def run(self, item: Any) -> Any:
         """Start this item's call and the next ones, up to the window, then wait for its result.
