@@ -89,7 +89,7 @@ class PluginState:
 
     def file_collected(self, items: list[Any]) -> None:
         """Start importing litellm as soon as a collected file has an item that will call a model."""
-        if self.preload_while_collecting and any(self.calls_a_model(item) for item in items):
+        if self.preload_while_collecting and not self.litellm_started and any(self.calls_a_model(item) for item in items):
             self.start_litellm()
 
     def before_item(self, item: Any, nextitem: Any) -> None:
