@@ -1,13 +1,13 @@
-"""Engine overhead: a 20-turn scripted call, timed per turn, apart from litellm.
+"""Engine overhead: a 20-turn scripted call, in-process, timed whole and in parts.
 
-Runs the healthcare flow (11 nodes, tools, transitions) with the scripted provider,
-which answers through litellm's custom-provider path. Reports:
-- the engine's own time per turn: wall time minus the time spent inside
-  `litellm.acompletion`, divided by the 20 caller turns (goal: under 2 ms);
-- litellm's overhead per model call: time inside `litellm.acompletion` minus the
-  scripted provider's own answer time, divided by the number of calls.
+Runs the healthcare flow (11 nodes, tools, transitions) with the scripted provider, which
+answers in-process (no litellm). Reports, over --calls calls after one warm-up call:
+- the whole call's wall time, p50 and p90 (goal: p50 <= 15 ms);
+- where it goes: the scripted provider's answers, the result's redaction and validation
+  (`runner.clean`), the judges, and the engine (the rest: turn loop, routing, tools,
+  templating, the client), each as a share of the wall time (medians).
 
-Usage: python benchmarks/engine_overhead.py [--calls N]
+Usage: python benchmarks/engine_overhead.py [--calls 50]
 """
 
 from __future__ import annotations
@@ -17,23 +17,27 @@ import asyncio
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from pytest_voicetest.config.models import resolve_models  # noqa: E402
 from pytest_voicetest.importers import import_agent  # noqa: E402
-from pytest_voicetest.llm import client, scripted  # noqa: E402
+from pytest_voicetest.llm import client  # noqa: E402
 from pytest_voicetest.llm.client import LLMClient  # noqa: E402
 from pytest_voicetest.models.testcase import TestCase  # noqa: E402
+from pytest_voicetest.run import runner  # noqa: E402
 from pytest_voicetest.run.runner import TestRun, run_test  # noqa: E402
 
 TURNS = 20
+GOAL_MS = 15.0
 
 
 def scripted_case() -> TestCase:
-    steps: list[dict] = [{"agent": "Thank you for calling Acme Healthcare. How may I help?"}]
+    steps: list[dict[str, Any]] = [{"agent": "Thank you for calling Acme Healthcare. How may I help?"}]
     for turn in range(TURNS):
         steps.append({"user": f"Caller line {turn}: I have a question about my appointment."})
         if turn == 2:
@@ -55,57 +59,75 @@ def scripted_case() -> TestCase:
     )
 
 
-async def one_call(run: TestRun) -> tuple[float, float, float, int]:
-    litellm = client.litellm_module()
-    inside = {"litellm": 0.0, "provider": 0.0, "calls": 0}
-    original_acompletion = litellm.acompletion
-    original_respond = scripted.respond
+class Timers:
+    """Wraps module functions to add up the time spent inside them."""
 
-    async def timed_acompletion(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return await original_acompletion(*args, **kwargs)
-        finally:
-            inside["litellm"] += time.perf_counter() - started
-            inside["calls"] += 1
+    def __init__(self) -> None:
+        self.spent: dict[str, float] = {}
+        self.restore: list[tuple[Any, str, Any]] = []
 
-    def timed_respond(*args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return original_respond(*args, **kwargs)
-        finally:
-            inside["provider"] += time.perf_counter() - started
+    def wrap(self, label: str, module: Any, name: str) -> None:
+        original = getattr(module, name)
+        self.spent[label] = 0.0
+        if asyncio.iscoroutinefunction(original):
 
-    litellm.acompletion = timed_acompletion
-    scripted.respond = timed_respond
-    try:
-        started = time.perf_counter()
-        result = await run_test(run, LLMClient)
-        wall = time.perf_counter() - started
-    finally:
-        litellm.acompletion = original_acompletion
-        scripted.respond = original_respond
-    assert result.status == "pass" and result.turn_count == TURNS, (result.status, result.error_message, result.turn_count)
-    return wall, inside["litellm"], inside["provider"], int(inside["calls"])
+            async def timed_async(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    self.spent[label] += time.perf_counter() - started
+
+            wrapper: Callable[..., Any] = timed_async
+        else:
+
+            def timed(*args: Any, **kwargs: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    self.spent[label] += time.perf_counter() - started
+
+            wrapper = timed
+        setattr(module, name, wrapper)
+        self.restore.append((module, name, original))
+
+    def reset(self) -> None:
+        self.spent = dict.fromkeys(self.spent, 0.0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=20, help="calls to time (after one warm-up call)")
+    parser.add_argument("--calls", type=int, default=50)
     args = parser.parse_args()
     graph = import_agent(ROOT / "tests/fixtures/platforms/retell/sample_config_complex.json")
-    case = scripted_case()
     models = resolve_models(cli={}, test={}, file_defaults={}, settings={}, environment={}, graph_default=None, scripted=True)
-    run = TestRun(test=case, test_id="bench::twenty turns", graph=graph, models=models)
-    asyncio.run(one_call(run))  # warm-up: imports and first-call setup
-    samples = [asyncio.run(one_call(run)) for _ in range(args.calls)]
-    engine_per_turn = [(wall - in_litellm) / TURNS * 1000 for wall, in_litellm, _, _ in samples]
-    litellm_per_call = [(in_litellm - provider) / calls * 1000 for _, in_litellm, provider, calls in samples]
-    calls = samples[0][3]
-    print(f"engine_overhead: {args.calls} calls of {TURNS} caller turns, {calls} model calls each (scripted provider via litellm)")
-    print(f"  engine time per turn:     median {statistics.median(engine_per_turn):.3f} ms, max {max(engine_per_turn):.3f} ms (goal < 2 ms)")
-    print(f"  litellm overhead per call: median {statistics.median(litellm_per_call):.3f} ms, max {max(litellm_per_call):.3f} ms")
-    print(f"  whole call wall time:     median {statistics.median(s[0] for s in samples) * 1000:.1f} ms")
+    run = TestRun(test=scripted_case(), test_id="bench::twenty turns", graph=graph, models=models)
+    timers = Timers()
+    timers.wrap("scripted provider", client, "scripted_reply")
+    timers.wrap("result redaction + validation", runner, "clean")
+    timers.wrap("judges", runner, "_judge")
+    walls, shares = [], []
+    for index in range(args.calls + 1):
+        timers.reset()
+        started = time.perf_counter()
+        result = asyncio.run(run_test(run, LLMClient))
+        wall = time.perf_counter() - started
+        assert result.status == "pass" and result.turn_count == TURNS, (result.status, result.error_message, result.turn_count)
+        if index:  # the first call is the warm-up
+            walls.append(wall * 1000)
+            shares.append({"engine": wall - sum(timers.spent.values()), **timers.spent})
+    assert "litellm" not in sys.modules
+    walls.sort()
+    p50 = statistics.median(walls)
+    print(f"engine_overhead: {args.calls} in-process calls of {TURNS} caller turns (scripted provider, litellm not imported)")
+    print(
+        f"  whole call wall time: p50 {p50:.2f} ms, p90 {walls[int(0.9 * len(walls))]:.2f} ms (goal p50 <= {GOAL_MS:.0f} ms: {'met' if p50 <= GOAL_MS else 'NOT met'})"
+    )
+    print(f"  per caller turn: {p50 / TURNS:.3f} ms")
+    for part in shares[0]:
+        share = statistics.median(s[part] / sum(s.values()) for s in shares)
+        print(f"  {part:30s} median {statistics.median(s[part] for s in shares) * 1000:6.2f} ms  {share:6.1%} of the call")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ A secret is found three ways, and replaced by `***`:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from typing import Any
@@ -31,14 +32,30 @@ _USERINFO = re.compile(r"^(?P<scheme>[^:]+://)(?P<user>[^/@:]*)(?::(?P<password>
 _QUERY = re.compile(r"(?P<lead>[?&;])(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&;#\s'\"<>`]*)")
 
 
+@functools.lru_cache(maxsize=4096)
 def secret_name(name: str) -> bool:
     """Whether a variable or field name means a secret (by its words, not its letters)."""
     return any(word.lower() in SECRET_WORDS for word in _WORD.findall(name))
 
 
-def _secret_values() -> list[str]:
-    values = {v for k, v in os.environ.items() if secret_name(k) and len(v) >= 6}
-    return sorted(values, key=len, reverse=True)
+def _environment() -> list[tuple[str, str]]:
+    """The environment's items, read while another thread may change it (pytest sets
+    PYTEST_CURRENT_TEST on the main thread while calls run on the loop thread)."""
+    for _ in range(1000):
+        try:
+            return list(os.environ.items())
+        except (KeyError, RuntimeError):  # a variable went away mid-read: read again
+            continue
+    raise RuntimeError("the environment kept changing while it was read")
+
+
+def _secret_values() -> tuple[str, ...]:
+    return _longest_first(frozenset(v for k, v in _environment() if len(v) >= 6 and secret_name(k)))
+
+
+@functools.lru_cache(maxsize=16)
+def _longest_first(values: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted(values, key=len, reverse=True))
 
 
 def _clean_userinfo(match: re.Match[str]) -> str:
@@ -54,7 +71,7 @@ def _clean_query(match: re.Match[str]) -> str:
     return f"{match.group('lead')}{match.group('name')}={MASK}" if secret_name(match.group("name")) else match.group(0)
 
 
-def _clean(text: str, secrets: list[str]) -> str:
+def _clean(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, MASK)

@@ -51,13 +51,40 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     }
 
 
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+_COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
+
+
+def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
+    """`loader.construct_object(node, deep=True)`, with its per-node bookkeeping skipped for
+    plain strings, mappings and lists (nearly every node): a string is its text; a mapping
+    or list is built once per node (an alias gets the same object). Other tags take the
+    general path. Recursive aliases never get here: the size and depth checks refuse them."""
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    built = loader.constructed_objects.get(node)
+    if built is not None:
+        return built
+    if kind is yaml.MappingNode and node.tag == _MAP:
+        built = _construct_mapping(loader, node)
+    elif kind is yaml.SequenceNode and node.tag == _SEQ:
+        built = _construct_sequence(loader, node)
+    else:
+        return loader.construct_object(node, deep=True)
+    loader.constructed_objects[node] = built
+    return built
+
+
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    loader.flatten_mapping(node)
+    if any(key.tag in _SPECIAL_KEYS for key, _ in node.value):  # merge keys (<<) and '=' keys
+        loader.flatten_mapping(node)
     result = LineDict()
     result.lines = {}
     result.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        key = _construct(loader, key_node)
         try:
             hash(key)
         except TypeError:
@@ -71,13 +98,13 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
                 line=key_node.start_mark.line + 1,
                 fix="keep one of the two entries",
             )
-        result[key] = loader.construct_object(value_node, deep=True)
+        result[key] = _construct(loader, value_node)
         result.lines[key] = key_node.start_mark.line + 1
     return result
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
-    result = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    result = LineList([_construct(loader, child) for child in node.value])
     result.lines = [child.start_mark.line + 1 for child in node.value]
     result.line = node.start_mark.line + 1
     return result
@@ -127,8 +154,10 @@ def _check_depth(root: yaml.Node) -> None:
         node, depth = stack.pop()
         if depth > MAX_DEPTH:
             raise _too_deep(node)
-        children = (child for pair in node.value for child in pair) if isinstance(node, yaml.MappingNode) else node.value
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (yaml.MappingNode, yaml.SequenceNode)))
+        depth += 1
+        for child in (child for pair in node.value for child in pair) if isinstance(node, yaml.MappingNode) else node.value:
+            if isinstance(child, _COLLECTIONS):
+                stack.append((child, depth))
 
 
 def parse_yaml(text: str, source: str | Path | None = None) -> Any:

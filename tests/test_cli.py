@@ -60,6 +60,9 @@ def test_export_highlights_a_path(tmp_path: Path, capsys: pytest.CaptureFixture[
     report.write_text(json.dumps({"results": [{"test_id": "t.yaml::hours", "test_name": "hours", "nodes_visited": ["greeting", "hours"]}]}))
     assert main(["export", agent, "--format", "mermaid", "--from-report", str(report), "--test", "hours"]) == 0
     assert "class n_greeting,n_hours visited" in capsys.readouterr().out
+    report.write_text(json.dumps({"results": [{"test_id": "t.yaml::hours", "status": "skipped", "error_message": "not run: --collect-only"}]}))
+    assert main(["export", agent, "--format", "mermaid", "--from-report", str(report), "--test", "t.yaml::hours"]) == 2
+    assert "test 't.yaml::hours' has no path in the report (not run: --collect-only)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ def test_login_reads_a_hidden_prompt_stores_masked_and_refuses_a_second_time(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     prompts: list[str] = []
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
     monkeypatch.setattr("getpass.getpass", lambda prompt: prompts.append(prompt) or KEYS["retell"])
     assert run(capsys, "login", "retell") == (0, "retell: key vtre…3928 stored\n", "")
     assert prompts == ["retell API key (hidden): "]
@@ -62,6 +64,15 @@ def test_login_reads_a_hidden_prompt_stores_masked_and_refuses_a_second_time(
     code, out, _ = run(capsys, "status", "--json")
     assert json.loads(out)[0] == {"platform": "retell", "configured": True, "source": "file", "key": "vtre…3928"}
     assert run(capsys, "logout", "retell") == (0, "retell: stored key removed\n", "")
+
+
+def test_login_reads_a_piped_key_and_refuses_an_empty_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    code, _, err = run(capsys, "login", "bland")
+    assert code == 2 and "key: no key was given Fix: type it at the prompt, pipe it on stdin, or export BLAND_API_KEY" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO(KEYS["bland"] + "\n"))
+    assert run(capsys, "login", "bland")[0] == 0
+    assert json.loads(credentials_path().read_text())["bland"]["api_key"] == KEYS["bland"]
 
 
 def test_login_from_the_environment_and_never_from_argv(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

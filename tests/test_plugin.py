@@ -219,8 +219,10 @@ def test_last_failed(project: pytest.Pytester) -> None:
 
 def test_tests_from_retell_json(project: pytest.Pytester) -> None:
     project.makefile(".yaml", test_imported="agent: agents/retell/sample_llm_config.json\ntests_from: agents/retell/demo_healthcare_tests.json\n")
-    result = project.runpytest("--collect-only", "-q")
+    result = project.runpytest("--collect-only", "-q", "--vt-report", "collected.json")
     result.stdout.fnmatch_lines(["test_imported.yaml::Schedule appointment", "test_imported.yaml::Professional tone", "8 tests collected*"])
+    collected = json.loads((project.path / "collected.json").read_text())["results"]
+    assert len(collected) == 8 and {(r["status"], r["error_message"]) for r in collected} == {("skipped", "not run: --collect-only")}
     run = project.runpytest("-rs")
     run.assert_outcomes(skipped=8)
     # each skip points at the test's line in the JSON file that holds it, not at the YAML

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 from pytest_voicetest.server import ServerOptions, create_app  # noqa: E402
 from pytest_voicetest.server.app import open_store  # noqa: E402
 from pytest_voicetest.server.auth import create_key  # noqa: E402
-from pytest_voicetest.voicesim.sampling import MAX_POINTS  # noqa: E402
+from pytest_voicetest.voicesim.space import MAX_POINTS  # noqa: E402
 
 from .test_server import CLINIC, SCRIPTED, hours_test, scripted_scenario  # noqa: E402
 from .test_server_process import free_port  # noqa: E402

@@ -38,7 +38,11 @@ def _visited(args: argparse.Namespace) -> list[str]:
         raise InputError(
             f"no test {args.test!r} in the report", source=args.from_report, field="--test", fix="give a test id (file::name) or name from the report"
         )
-    return [str(node) for node in wanted[0].get("nodes_visited") or []]
+    visited = [str(node) for node in wanted[0].get("nodes_visited") or []]
+    if not visited:
+        why = wanted[0].get("error_message") or wanted[0].get("status")
+        raise InputError(f"test {args.test!r} has no path in the report ({why})", source=args.from_report, field="--test", fix="run the test first")
+    return visited
 
 
 def cmd_export(args: argparse.Namespace) -> int:

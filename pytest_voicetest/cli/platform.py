@@ -43,7 +43,12 @@ def cmd_login(args: argparse.Namespace) -> int:
                 f"{env_key(platform)} is not set", field="--from-env", fix=f"export {env_key(platform)}=... first, or drop --from-env to type the key"
             )
     else:
-        key = getpass.getpass(f"{platform} API key (hidden): ")
+        # at a terminal: a hidden prompt; otherwise the first line of stdin (`... | voicetest platform login`)
+        key = getpass.getpass(f"{platform} API key (hidden): ") if sys.stdin.isatty() else sys.stdin.readline(4096).strip()
+        if not key:
+            raise InputError(
+                "no key was given", field="key", fix=f"type it at the prompt, pipe it on stdin, or export {env_key(platform)}=... and pass --from-env"
+            )
     status = save_api_key(platform, key, replace=args.replace)
     emit(args, status.to_data(), f"{platform}: key {status.masked} stored")
     return 0

@@ -13,6 +13,7 @@ from .hooks import (
     pytest_configure_node,
     pytest_generate_tests,
     pytest_runtest_makereport,
+    pytest_runtest_protocol,
     pytest_unconfigure,
 )
 
@@ -24,6 +25,7 @@ __all__ = [
     "pytest_configure_node",
     "pytest_generate_tests",
     "pytest_runtest_makereport",
+    "pytest_runtest_protocol",
     "pytest_unconfigure",
     "voicesim_result",
     "voicetest_agent",

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ..llm import LITELLM_NOISE
 from ..run.kinds import file_kind
 from .options import addoptions, configured, output_path, report_format
 from .state import STATE_KEY, session_id, state
@@ -29,6 +30,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "voicesim(n_points=8, scenarios=None, seed=0): run a test over VoiceSim points x scenarios (voicesim_result)")
     if configured(config):
         state(config)  # report bad settings, ini values and options now, as usage errors
+    # litellm may load in a background thread while any test runs: keep its noise out of that test
+    config.addinivalue_line("filterwarnings", f"ignore:{LITELLM_NOISE}:UserWarning")
     from .html_extras import register
 
     register(config)  # pytest-html extras are made where reports are made: in xdist workers too
@@ -86,6 +89,14 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     found = session.config.stash.get(STATE_KEY, None)
     if found is not None:
         found.set_items(session.items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """xdist worker: litellm imported before an item that calls a model (started one item ahead)."""
+    found = item.config.stash.get(STATE_KEY, None)
+    if found is not None and found.is_worker:
+        found.before_item(item, nextitem)
 
 
 @pytest.hookimpl(hookwrapper=True)

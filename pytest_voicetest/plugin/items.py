@@ -62,6 +62,7 @@ class VoicetestFile(pytest.File):
             for mark in test.marks:
                 item.add_marker(pytest_mark(mark, self.config))
             items.append(item)
+        state(self.config).file_collected(items)
         return items
 
 

@@ -136,9 +136,12 @@ class ResultCollector:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
         interrupted = self.interrupted or exitstatus == pytest.ExitCode.INTERRUPTED
         seen = self.log.seen()
+        if self.config.option.collectonly:
+            reason = "--collect-only"
+        else:
+            reason = "the session was interrupted" if interrupted else "the session stopped early (-x, --maxfail or a crash)"
         for nodeid in self.collected:
             if nodeid not in seen:
-                reason = "the session was interrupted" if interrupted else "the session stopped early (-x, --maxfail or a crash)"
                 self.log.add(
                     nodeid,
                     {"test_id": nodeid, "test_name": nodeid.split("::")[-1], "status": "skipped", "error_message": f"not run: {reason}"},

@@ -4,6 +4,12 @@
 collected items, so `--vt-concurrency N` can start the calls of the next N-1 voicetest
 items while the current one runs; items still report one by one, in order. Under
 xdist each worker runs one call at a time (the workers are the parallelism).
+
+litellm is imported only by a process that will call a real model, in the background,
+as soon as that is known: when the first file with such a test is collected (after
+collection when `-k`, `-m` or another option may still deselect it), and in an xdist
+worker when an item that needs it is next. The session waits for it before the first
+item that needs it, so no item's timings or timeouts include it.
 """
 
 from __future__ import annotations
@@ -53,6 +59,12 @@ class PluginState:
         self.items: list[Any] = []
         self.order: dict[str, int] = {}
         self.sent_agents: set[str] = set()
+        self.agent_keys: dict[Path, str | None] = {}
+        self.model_items: dict[str, bool] = {}
+        self.litellm_started = False
+        option = config.option
+        deselecting = ("keyword", "markexpr", "deselect", "lf", "stepwise", "collectonly")
+        self.preload_while_collecting = not self.is_worker and not any(getattr(option, name, None) for name in deselecting)
 
     @property
     def settings(self) -> Any:
@@ -61,6 +73,67 @@ class PluginState:
     def set_items(self, items: list[Any]) -> None:
         self.items = items
         self.order = {item.nodeid: index for index, item in enumerate(items)}
+        if self.config.option.collectonly or not any(hasattr(item, "planned") for item in items):
+            return
+        self.warm_up()
+        if not self.is_worker and any(self.calls_a_model(item) for item in items):
+            self.ready_litellm()
+
+    def warm_up(self) -> None:
+        """Pay the run's one-time costs before the first item, so that no item pays for the
+        others: the event loop's thread and the modules every reported result needs."""
+        from ..exporters import view  # noqa: F401
+        from ..report import junit, text  # noqa: F401
+
+        self.core.executor.loop.start()
+
+    def file_collected(self, items: list[Any]) -> None:
+        """Start importing litellm as soon as a collected file has an item that will call a model."""
+        if self.preload_while_collecting and not self.litellm_started and any(self.calls_a_model(item) for item in items):
+            self.start_litellm()
+
+    def before_item(self, item: Any, nextitem: Any) -> None:
+        """xdist worker: litellm ready before an item that calls a model; its import started
+        while the item before one runs."""
+        if self.calls_a_model(item):
+            self.ready_litellm()
+        elif nextitem is not None and self.calls_a_model(nextitem):
+            self.start_litellm()
+
+    def start_litellm(self) -> None:
+        """Start importing litellm in the background (once)."""
+        if not self.litellm_started:
+            from ..llm.client import preload
+
+            self.litellm_started = True
+            preload()
+
+    def ready_litellm(self) -> None:
+        """Start importing litellm if needed and wait until it is ready."""
+        from ..llm.client import wait_for_preload
+
+        self.start_litellm()
+        wait_for_preload()
+
+    def calls_a_model(self, item: Any) -> bool:
+        """Whether running this item will call a real model through litellm (so far as
+        can be told before it runs: no scripted models, no replay, no missing model)."""
+        from ..errors import VoicetestError
+        from ..llm.client import is_scripted
+        from ..run.runner import missing_models, needed_roles
+        from ..run.testfile import PlannedTest
+
+        if item.nodeid not in self.model_items:
+            planned = getattr(item, "planned", None)
+            calls = False
+            if isinstance(planned, PlannedTest) and item.prefetchable and self.core.config.cassette_mode != "replay":
+                try:
+                    run = self.core.prepare(planned)
+                except VoicetestError:  # the item reports it when it runs
+                    run = None
+                calls = run is not None and not missing_models(run) and any(not is_scripted(run.models[role]) for role in needed_roles(run))
+            self.model_items[item.nodeid] = calls
+        return self.model_items[item.nodeid]
 
     def run(self, item: Any) -> Any:
         """Start this item's call and the next ones, up to the window, then wait for its result.
@@ -85,9 +158,11 @@ class PluginState:
         from ..run.testfile import PlannedTest
 
         planned = getattr(item, "planned", None)
-        if not isinstance(planned, PlannedTest) or planned.graph is None:
+        if not isinstance(planned, PlannedTest) or planned.graph is None or planned.agent_path is None:
             return None
-        key = self.core.agent_key(planned)
+        if planned.agent_path not in self.agent_keys:  # resolving a path costs a system call per part
+            self.agent_keys[planned.agent_path] = self.core.agent_key(planned)
+        key = self.agent_keys[planned.agent_path]
         if key is None or key in self.sent_agents:
             return None
         self.sent_agents.add(key)
@@ -97,6 +172,10 @@ class PluginState:
 
     def close(self) -> None:
         self.core.close()
+        if self.litellm_started:
+            from ..llm.client import wait_for_preload
+
+            wait_for_preload()  # a daemon thread importing at interpreter exit would print errors
 
 
 def state(config: pytest.Config) -> PluginState:

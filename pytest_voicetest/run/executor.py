@@ -40,6 +40,10 @@ class LoopThread:
                 self._loop = loop
             return self._loop
 
+    def start(self) -> None:
+        """Start the loop thread now rather than with the first call."""
+        self._ensure()
+
     def submit(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
         return asyncio.run_coroutine_threadsafe(coroutine, self._ensure())
 

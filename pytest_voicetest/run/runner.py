@@ -102,7 +102,8 @@ def new_result(run: TestRun) -> TestResult:
 
 
 async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0, result: TestResult | None = None) -> TestResult:
-    """One run of the test: call (or recording), then judges. Fills `result` as it goes."""
+    """One run of the test: call (or recording), then judges. Fills `result` as it goes
+    (not yet redacted: `run_test` cleans the final result, repeats included)."""
     test, graph = run.test, run.graph
     result = result if result is not None else new_result(run)
     try:
@@ -141,7 +142,7 @@ async def run_once(run: TestRun, llm: LLMClient, repeat_index: int = 0, result: 
         result.status = "error"
         result.error_message = redact(str(exc))
     result.usage = llm.usage.model_copy()
-    return clean(result)
+    return result
 
 
 def clean(result: TestResult) -> TestResult:

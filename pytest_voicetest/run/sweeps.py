@@ -10,17 +10,17 @@ share runs and a re-run resumes them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, VoicetestError
 from ..models.results import CheckResult, SweepOutcome, TestResult
-from ..voicesim import runs
-from ..voicesim.space import DEFAULT_SPACE, Space
-from ..voicesim.store import open_store
-from ..voicesim.summary import plot
+from ..voicesim.space import DEFAULT_SPACE, Space, check_count, check_seed
 from .testfile import PlannedSweep, sweep_run_id
+
+# numpy, the sampler and the store load when a sweep runs, not when a marked test is collected
 
 MARKER_KEYS = frozenset({"n_points", "scenarios", "seed"})
 
@@ -54,6 +54,9 @@ def threshold_checks(planned: PlannedSweep, score: float, penalties: list[dict[s
 
 def run_sweep(planned: PlannedSweep) -> TestResult:
     """Sample one scenario of a sweep file and judge its best point."""
+    from ..voicesim import runs
+    from ..voicesim.store import open_store
+
     result = TestResult(test_id=planned.test_id, test_name=planned.scenario)
     try:
         store = open_store(planned.store)
@@ -90,10 +93,23 @@ class Case:
 
     run_id: str
     name: str
-    point: tuple[int, ...]
+    index: int
+    n_points: int
     scenario: str
     scenarios: tuple[str, ...]
     seed: int
+
+    @property
+    def point(self) -> tuple[int, ...]:
+        """The case's Latin-hypercube point (drawn on first use, not at collection)."""
+        return _marker_points(self.n_points, self.seed)[self.index]
+
+
+@functools.lru_cache(maxsize=64)
+def _marker_points(n_points: int, seed: int) -> tuple[tuple[int, ...], ...]:
+    from ..voicesim.sampling import latin_hypercube
+
+    return tuple(tuple(int(v) for v in point) for point in latin_hypercube(DEFAULT_SPACE, n_points, seed))
 
 
 @dataclass
@@ -115,24 +131,25 @@ class VoiceSimResult:
 
 def marker_cases(test_id: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[list[Case], list[str]]:
     """The cases (Latin-hypercube points x scenarios) and their ids for a marked test."""
-    from ..voicesim.sampling import latin_hypercube
     from ..voicesim.scenarios import resolve_scenarios
 
     unknown = set(kwargs) - MARKER_KEYS
     if unknown or args:
         raise InputError(f"voicesim takes n_points=, scenarios=, seed=; got {sorted(unknown) or list(args)}", field="voicesim")
-    n_points = kwargs.get("n_points", 8)
-    seed = kwargs.get("seed", 0)
+    n_points = check_count(kwargs.get("n_points", 8))
+    seed = check_seed(kwargs.get("seed", 0))
     scenarios = [s.name for s in resolve_scenarios(kwargs.get("scenarios"))]
-    points = latin_hypercube(DEFAULT_SPACE, n_points, seed)
     run_id = sweep_run_id("marker", test_id, n_points, seed, scenarios)
-    cases = [Case(run_id, test_id, tuple(int(v) for v in point), scenario, tuple(scenarios), seed) for scenario in scenarios for point in points]
-    ids = [f"{scenario}-p{index:03d}" for scenario in scenarios for index in range(len(points))]
+    cases = [Case(run_id, test_id, index, n_points, scenario, tuple(scenarios), seed) for scenario in scenarios for index in range(n_points)]
+    ids = [f"{scenario}-p{index:03d}" for scenario in scenarios for index in range(n_points)]
     return cases, ids
 
 
 def result_for(case: Case, store_location: str) -> VoiceSimResult:
     """Evaluate (or read back) one case and record it in the store."""
+    from ..voicesim import runs
+    from ..voicesim.store import open_store
+
     store = open_store(store_location)
     try:
         runs.create(store, case.name, scenarios=list(case.scenarios), seed=case.seed, run_id=case.run_id)
@@ -154,6 +171,10 @@ def summarise(sweeps: dict[tuple[str, str], str | None]) -> dict[str, Any]:
     """Summaries of the VoiceSim runs written this session, read back from their stores
     (so xdist workers' evaluations count); plots are drawn where asked.
     `sweeps` maps (store, run_id) to the plot path or None."""
+    from ..voicesim import runs
+    from ..voicesim.store import open_store
+    from ..voicesim.summary import plot
+
     summaries: dict[str, Any] = {}
     for (location, run_id), plot_path in sorted(sweeps.items()):
         try:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
 from ..voicesim import runs
-from ..voicesim.sampling import MAX_POINTS, MAX_SEED
+from ..voicesim.space import MAX_POINTS, MAX_SEED
 from .auth import InWorkspace
 from .bodies import StrictBody
 from .context import Ctx

@@ -285,7 +285,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judge-score", type=float, default=0.9, help="what the judge scores every metric")
     parser.add_argument("--caller-lines", type=int, default=2, help="caller lines before the caller hangs up")
     args = parser.parse_args(argv)
-    server = FakeLLMServer(default_responder(args.caller_lines, args.judge_score), latency=args.latency, max_requests=10**9, port=args.port).start()
+    try:
+        server = FakeLLMServer(
+            default_responder(args.caller_lines, args.judge_score), latency=args.latency, max_requests=10**9, port=args.port
+        ).start()
+    except OSError as exc:
+        parser.exit(2, f"{parser.prog}: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror} Fix: pick another --port\n")
     print(f"fake model server at {server.api_base} (any model name, e.g. openai/fake); Ctrl-C stops it", flush=True)
     try:
         threading.Event().wait()

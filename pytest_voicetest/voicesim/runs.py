@@ -22,10 +22,10 @@ import numpy as np
 from ..errors import InputError
 from .adapters import adapter_log
 from .pipeline import simulate
-from .sampling import check_count, check_seed, draw_new, generator
+from .sampling import draw_new, generator
 from .scenarios import BUILTIN_SCENARIOS, Scenario, resolve_scenarios
 from .scoring import penalty_data
-from .space import DEFAULT_SPACE, Space
+from .space import DEFAULT_SPACE, Space, check_count, check_seed
 from .store import Batch, EvaluationRecord, RunRecord, Store, completed_error, encode_points
 from .summary import summarise_columns
 

@@ -18,25 +18,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError
-from .space import Space
+from .space import MAX_POINTS, Space, check_count, check_seed
 
-MAX_POINTS = 100_000
-MAX_SEED = 2**32 - 1
 TOP_UP_ROUNDS = 64
-
-
-def check_count(n: Any) -> int:
-    """`n` as a number of points, or an InputError naming `n_points` and the range."""
-    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_POINTS:
-        raise InputError(f"the number of points must be a whole number 1..{MAX_POINTS}, got {n!r}", field="n_points")
-    return n
-
-
-def check_seed(seed: Any, field: str = "seed") -> int:
-    """`seed` as a seed, or an InputError naming the field and the range."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InputError(f"seed must be a whole number 0..{MAX_SEED}, got {seed!r}", field=field, fix="use a seed such as 0 or 7")
-    return seed
 
 
 def _to_bins(space: Space, unit: np.ndarray) -> np.ndarray:

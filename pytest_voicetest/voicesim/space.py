@@ -43,6 +43,24 @@ def _bin_error(name: str, index: int, value: Any, allowed: str) -> InputError:
     return InputError(f"dimension '{name}': bin {value!r} is not allowed; bins are {allowed}", field=f"bins[{index}]", fix=f"use {allowed}")
 
 
+MAX_POINTS = 100_000
+MAX_SEED = 2**32 - 1
+
+
+def check_count(n: Any) -> int:
+    """`n` as a number of points, or an InputError naming `n_points` and the range."""
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_POINTS:
+        raise InputError(f"the number of points must be a whole number 1..{MAX_POINTS}, got {n!r}", field="n_points")
+    return n
+
+
+def check_seed(seed: Any, field: str = "seed") -> int:
+    """`seed` as a seed, or an InputError naming the field and the range."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"seed must be a whole number 0..{MAX_SEED}, got {seed!r}", field=field, fix="use a seed such as 0 or 7")
+    return seed
+
+
 @dataclass(frozen=True)
 class Dimension:
     name: str

@@ -32,10 +32,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..errors import InputError, did_you_mean
 from ..validation import validate
 from ..yamlio import format_loc, line_of
-from .sampling import check_seed
 from .scenarios import Scenario, parse_scenarios, resolve_scenarios
 from .scoring import PENALTY_TYPES
-from .space import Space
+from .space import Space, check_seed
 
 THRESHOLD_FIX = "add thresholds: {min_score: 0.8} and/or {max_penalty: {safety_violation: 0}}"
 
