@@ -152,7 +152,10 @@ def test_export_tests_to_retell_format(test_file: Path) -> None:
     with pytest.warns(api.VoicetestWarning) as lost:
         exported = api.export_tests(test_file)
     messages = {str(w.message) for w in lost}
-    assert {"retell cannot hold 'premium': script (the scripted turns) dropped", "retell cannot hold 'standard': expect (path assertions) dropped"} <= messages
+    assert {
+        "retell cannot hold 'premium': script (the scripted turns) dropped",
+        "retell cannot hold 'standard': expect (path assertions) dropped",
+    } <= messages
     assert "retell cannot hold 'recorded': transcript (the recorded call to judge) dropped" in messages
     assert [t["name"] for t in exported] == ["premium", "standard", "recorded"]
     assert exported[2]["includes"] == ["A-123"] and exported[0]["type"] == "simulation"

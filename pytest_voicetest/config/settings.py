@@ -1,4 +1,4 @@
-"""Project settings: `.voicetest.toml`, else `[tool.voicetest]` in pyproject.toml.
+"""Project settings: `.voicetest.toml`, the harness's `.voicetest/settings.toml`, or `[tool.voicetest]` in pyproject.toml.
 
 ```toml
 [tool.voicetest.models]      # litellm model names
