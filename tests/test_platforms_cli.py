@@ -54,12 +54,16 @@ def test_login_reads_a_hidden_prompt_stores_masked_and_refuses_a_second_time(
     assert prompts == ["retell API key (hidden): "]
     assert json.loads(credentials_path().read_text())["retell"]["api_key"] == KEYS["retell"]
 
-    code, out, err = run(capsys, "login", "retell")
+    answers = iter(["n", "y"])
+    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or next(answers))
+    code, out, err = run(capsys, "login", "retell")  # asked at the terminal, and declined
     assert (code, out) == (2, "")
+    assert prompts[-1] == "retell is already configured (key vtre…3928); replace it? [y/N] "
     assert err == (
         "voicetest: error: platform: retell is already configured (key vtre…3928) Fix: pass --replace (replace=True) "
         "to store the new key, or run `voicetest platform logout retell` first\n"
     )
+    assert run(capsys, "login", "retell")[0] == 0  # asked, and accepted
     assert run(capsys, "login", "retell", "--replace")[0] == 0
     code, out, _ = run(capsys, "status", "--json")
     assert json.loads(out)[0] == {"platform": "retell", "configured": True, "source": "file", "key": "vtre…3928"}

@@ -33,7 +33,7 @@ def _graph(args: argparse.Namespace) -> AgentGraph:
 
 
 def cmd_login(args: argparse.Namespace) -> int:
-    from ..platforms.credentials import check_platform, env_key, save_api_key
+    from ..platforms.credentials import AlreadyConfigured, check_platform, env_key, save_api_key
 
     platform = check_platform(args.platform)
     if args.from_env:
@@ -49,7 +49,12 @@ def cmd_login(args: argparse.Namespace) -> int:
             raise InputError(
                 "no key was given", field="key", fix=f"type it at the prompt, pipe it on stdin, or export {env_key(platform)}=... and pass --from-env"
             )
-    status = save_api_key(platform, key, replace=args.replace)
+    try:
+        status = save_api_key(platform, key, replace=args.replace)
+    except AlreadyConfigured as exc:  # the seed's 409: at a terminal, ask before replacing
+        if not sys.stdin.isatty() or input(f"{exc.message}; replace it? [y/N] ").strip().lower() not in {"y", "yes"}:
+            raise
+        status = save_api_key(platform, key, replace=True)
     emit(args, status.to_data(), f"{platform}: key {status.masked} stored")
     return 0
 
