@@ -94,11 +94,16 @@ def killed_worker(folder: Path, server: FakeLLMServer, calls: int) -> str:
     (folder / "conftest.py").write_text(KILLER)
     command = pytest_command(server, 4, "killed.json", "-n", "2")
     env = ENV | {"KILL_AT": f"call {calls // 2:03d}"}
-    subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env, timeout=3600)
-    (folder / "conftest.py").unlink()
+    try:
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=env, timeout=3600)
+    finally:
+        (folder / "conftest.py").unlink()
+    if "crashed while running" not in done.stdout:
+        raise SystemExit(f"no worker was killed:\n{done.stdout[-2000:]}")
     report = json.loads((folder / "killed.json").read_text())
-    crashed = [r["status"] for r in report["results"] if r["nodeid"].endswith(env["KILL_AT"])]
-    return kept_and_lost(report, calls) + f"; the killed test: {crashed[0] if crashed else 'MISSING'}"
+    crashed = [r for r in report["results"] if r["nodeid"].endswith(env["KILL_AT"])]
+    shown = f"{crashed[0]['status']} ({crashed[0]['error_message']})" if crashed else "MISSING from the report"
+    return kept_and_lost(report, calls) + f"; the killed test: {shown}"
 
 
 def double_ctrl_c(folder: Path, server: FakeLLMServer, calls: int) -> str:

@@ -20,8 +20,9 @@ from typing import Any
 
 MASK = "***"
 SECRET_WORDS = frozenset(
-    {"key", "apikey", "token", "secret", "password", "passwd", "authorization", "auth", "credential", "credentials", "signature", "sig"}
+    {"key", "apikey", "token", "secret", "password", "passwd", "pwd", "authorization", "auth", "credential", "credentials", "signature", "sig"}
 )
+NOT_SECRET = frozenset({"PWD", "OLDPWD"})
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _SHAPES = re.compile(
     r"(?:\bsk-[A-Za-z0-9_\-]{8,}|\b(?:Bearer|Basic)\s+[A-Za-z0-9._~+/=\-]{8,}"
@@ -34,7 +35,10 @@ _QUERY = re.compile(r"(?P<lead>[?&;])(?P<name>[A-Za-z0-9_.\-]+)=(?P<value>[^&;#\
 
 @functools.lru_cache(maxsize=4096)
 def secret_name(name: str) -> bool:
-    """Whether a variable or field name means a secret (by its words, not its letters)."""
+    """Whether a variable or field name means a secret (by its words, not its letters).
+    The shell's PWD and OLDPWD variables are folders, not passwords."""
+    if name in NOT_SECRET:
+        return False
     return any(word.lower() in SECRET_WORDS for word in _WORD.findall(name))
 
 

@@ -78,12 +78,16 @@ def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    merged = 0  # flattening puts the merged pairs first: later ones, and the mapping's own keys, override them
     if any(key.tag in _SPECIAL_KEYS for key, _ in node.value):  # merge keys (<<) and '=' keys
+        explicit = sum(key.tag not in _SPECIAL_KEYS for key, _ in node.value)
         loader.flatten_mapping(node)
+        merged = len(node.value) - explicit
     result = LineDict()
     result.lines = {}
     result.line = node.start_mark.line + 1
-    for key_node, value_node in node.value:
+    own: set[Any] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
         key = _construct(loader, key_node)
         try:
             hash(key)
@@ -92,12 +96,14 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
                 "a mapping key must be a plain value, not a list or mapping",
                 line=key_node.start_mark.line + 1,
             ) from None
-        if key in result:
+        if index >= merged and key in own:
             raise InputError(
                 f"duplicate key '{key}' (first at line {result.lines[key]})",
                 line=key_node.start_mark.line + 1,
                 fix="keep one of the two entries",
             )
+        if index >= merged:
+            own.add(key)
         result[key] = _construct(loader, value_node)
         result.lines[key] = key_node.start_mark.line + 1
     return result
@@ -110,8 +116,14 @@ def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineLis
     return result
 
 
+def _refuse(loader: _LineLoader, node: yaml.Node) -> None:
+    raise yaml.constructor.ConstructorError(None, None, f"!!{node.tag.rsplit(':', 1)[-1]} builds no JSON value", node.start_mark)
+
+
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _construct_sequence)
+for _tag in ("set", "omap", "pairs", "binary", "timestamp"):  # sets, ordered pairs, bytes, datetimes
+    _LineLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse)
 
 
 def _check_size(node: yaml.Node) -> None:

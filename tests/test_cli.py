@@ -71,6 +71,8 @@ def test_export_highlights_a_path(tmp_path: Path, capsys: pytest.CaptureFixture[
         (["--format", "vapi", "--path", "greeting"], "a highlighted path needs --format mermaid"),
         (["--format", "mermaid", "--path", "greeting,lobby"], "the agent has no node 'lobby'"),
         (["--format", "mermaid", "--from-report", str(CLINIC), "--test", "x"], "not a voicetest JSON report"),
+        (["--format", "mermaid", "--from-report", str(CLINIC)], "--from-report needs --test"),
+        (["--format", "mermaid", "--from-report", str(CLINIC), "--test", "x", "--path", "greeting"], "--path and --from-report both name a path"),
     ],
 )
 def test_export_path_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:

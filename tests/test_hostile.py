@@ -296,6 +296,14 @@ def test_redaction_is_by_secret_words_and_shapes_not_by_substrings() -> None:
     assert redact("see https://u:pw1234@h/v1?sig=abc&page=2") == "see https://u:***@h/v1?sig=***&page=2"
 
 
+def test_pwd_variables_are_secret_but_the_working_folder_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYSQL_PWD", "hunter2-db")
+    monkeypatch.setenv("PWD", "/home/ada/project")
+    monkeypatch.setenv("OLDPWD", "/home/ada")
+    assert redact("db hunter2-db in /home/ada/project") == "db *** in /home/ada/project"
+    assert redact_data({"smtp_pwd": "x", "pwd": "x"}) == {"smtp_pwd": "***", "pwd": "***"}
+
+
 def test_a_user_password_api_base_is_sent_as_basic_auth() -> None:
     with FakeLLMServer() as server:
         base = server.api_base.replace("http://", "http://user:pw@")

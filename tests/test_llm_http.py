@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
+import subprocess
+import sys
 import time
+import urllib.request
 from typing import Any
 
 import pytest
@@ -177,3 +181,23 @@ def test_run_options_flow_into_the_engine(llm_server: FakeLLMServer) -> None:
     )
     assert (result.turn_count, result.end_reason, result.status) == (2, "max_turns", "pass")
     assert json.loads(result.model_dump_json())["turn_count"] == 2
+
+
+def test_the_fake_server_runs_standalone_and_says_where() -> None:
+    command = [sys.executable, "-m", "pytest_voicetest.testing.server", "--port", "0"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base = re.search(r"at (http://127\.0\.0\.1:\d+/v1)", process.stdout.readline())
+        assert base, "the server must print its URL"
+        body = json.dumps({"model": "fake", "messages": [{"role": "system", "content": "You judge a phone call"}]}).encode()
+        request = urllib.request.Request(f"{base.group(1)}/chat/completions", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            verdict = json.loads(json.loads(answer.read())["choices"][0]["message"]["content"])
+        assert verdict["passed"] is True and verdict["sentiment"] == "Positive"
+        port = base.group(1).split(":")[2].split("/")[0]
+        busy = subprocess.run([*command[:-1], port], capture_output=True, text=True, timeout=30)
+        assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr and "Traceback" not in busy.stderr
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -55,11 +55,11 @@ def test_login_reads_a_hidden_prompt_stores_masked_and_refuses_a_second_time(
     assert json.loads(credentials_path().read_text())["retell"]["api_key"] == KEYS["retell"]
 
     answers = iter(["n", "y"])
-    monkeypatch.setattr("builtins.input", lambda prompt: prompts.append(prompt) or next(answers))
-    code, out, err = run(capsys, "login", "retell")  # asked at the terminal, and declined
+    monkeypatch.setattr("builtins.input", lambda: next(answers))
+    code, out, err = run(capsys, "login", "retell")  # asked at the terminal (on stderr), and declined
     assert (code, out) == (2, "")
-    assert prompts[-1] == "retell is already configured (key vtre…3928); replace it? [y/N] "
-    assert err == (
+    assert err.startswith("retell is already configured (key vtre…3928); replace it? [y/N] voicetest: error: ")
+    assert err.split("[y/N] ")[1] == (
         "voicetest: error: platform: retell is already configured (key vtre…3928) Fix: pass --replace (replace=True) "
         "to store the new key, or run `voicetest platform logout retell` first\n"
     )
@@ -173,9 +173,8 @@ def test_sync_asks_at_a_terminal_and_pushes_on_yes(
     config["firstMessage"] = "Hi there!"
     target.write_text(json.dumps(config))
     monkeypatch.setattr("sys.stdin.isatty", lambda: True)
-    questions: list[str] = []
-    monkeypatch.setattr("builtins.input", lambda prompt: questions.append(prompt) or "y")
-    code, out, _ = run(capsys, "sync", "vapi", str(target), "--agent-id", assistant)
-    assert code == 0 and questions == ["push these 1 change(s)? [y/N] "]
+    monkeypatch.setattr("builtins.input", lambda: "y")
+    code, out, err = run(capsys, "sync", "vapi", str(target), "--agent-id", assistant)
+    assert code == 0 and err == "push these 1 change(s)? [y/N] "
     assert out.startswith('~ greeting: "') and out.endswith(f"pushed 1 change(s) to vapi agent {assistant}\n")
     assert fake.store["assistant"][assistant]["firstMessage"] == "Hi there!"

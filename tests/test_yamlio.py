@@ -73,3 +73,16 @@ def test_json_errors_carry_lines(tmp_path: Path) -> None:
 def test_unquoted_dates_stay_strings() -> None:
     data = parse_yaml("dob: 1985-01-15\nwhen: 2026-11-23 10:00:00\nturns: 3\nok: true\n")
     assert data == {"dob": "1985-01-15", "when": "2026-11-23 10:00:00", "turns": 3, "ok": True}
+
+
+def test_merge_keys_are_overridden_by_the_mappings_own_keys_and_earlier_merges_win() -> None:
+    data = parse_yaml("a: &a {k: 1, m: 1}\nb: &b {k: 2, n: 2}\nx:\n  <<: [*a, *b]\n  m: 3\n", "f.yaml")
+    assert data["x"] == {"k": 1, "m": 3, "n": 2}
+    with pytest.raises(InputError, match=r"f.yaml:5: duplicate key 'm' \(first at line 4\)"):
+        parse_yaml("a: &a {m: 1}\nx:\n  <<: *a\n  m: 2\n  m: 3\n", "f.yaml")
+
+
+@pytest.mark.parametrize("tagged", ["!!set {a, b}", "!!binary aGVsbG8=", "!!omap [{a: 1}]", "!!pairs [{a: 1}]", "!!timestamp 2001-01-01"])
+def test_tags_that_build_non_json_values_are_refused(tagged: str) -> None:
+    with pytest.raises(InputError, match=rf"f.yaml:1: !!{tagged[2:].split()[0]} builds no JSON value"):
+        parse_yaml(f"x: {tagged}\n", "f.yaml")

@@ -21,10 +21,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _visited(args: argparse.Namespace) -> list[str]:
     """The path to highlight: --path a,b,c, or the nodes a test of a saved report visited."""
+    if args.path and args.from_report:
+        raise InputError("--path and --from-report both name a path", field="--path", fix="give one of them")
     if args.path:
         return [node.strip() for node in args.path.split(",") if node.strip()]
     if not args.from_report:
         return []
+    if not args.test:
+        raise InputError("--from-report needs --test", field="--test", fix="add --test with a test id (file::name) or name from the report")
     from ..yamlio import load_data_file
 
     report = load_data_file(Path(args.from_report))
@@ -37,6 +41,10 @@ def _visited(args: argparse.Namespace) -> list[str]:
     if not wanted:
         raise InputError(
             f"no test {args.test!r} in the report", source=args.from_report, field="--test", fix="give a test id (file::name) or name from the report"
+        )
+    if len({r.get("test_id") or r.get("nodeid") for r in wanted}) > 1:
+        raise InputError(
+            f"{len(wanted)} tests are named {args.test!r} in the report", source=args.from_report, field="--test", fix="give the test id (file::name)"
         )
     visited = [str(node) for node in wanted[0].get("nodes_visited") or []]
     if not visited:

@@ -32,6 +32,10 @@ def _graph(args: argparse.Namespace) -> AgentGraph:
     return load_agent_file(Path(args.file), args.agent_format)
 
 
+def _at_terminal() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
 def cmd_login(args: argparse.Namespace) -> int:
     from ..platforms.credentials import AlreadyConfigured, check_platform, env_key, save_api_key
 
@@ -44,7 +48,7 @@ def cmd_login(args: argparse.Namespace) -> int:
             )
     else:
         # at a terminal: a hidden prompt; otherwise the first line of stdin (`... | voicetest platform login`)
-        key = getpass.getpass(f"{platform} API key (hidden): ") if sys.stdin.isatty() else sys.stdin.readline(4096).strip()
+        key = getpass.getpass(f"{platform} API key (hidden): ") if _at_terminal() else (sys.stdin.readline(4096).strip() if sys.stdin else "")
         if not key:
             raise InputError(
                 "no key was given", field="key", fix=f"type it at the prompt, pipe it on stdin, or export {env_key(platform)}=... and pass --from-env"
@@ -52,7 +56,9 @@ def cmd_login(args: argparse.Namespace) -> int:
     try:
         status = save_api_key(platform, key, replace=args.replace)
     except AlreadyConfigured as exc:  # the seed's 409: at a terminal, ask before replacing
-        if not sys.stdin.isatty() or input(f"{exc.message}; replace it? [y/N] ").strip().lower() not in {"y", "yes"}:
+        if not _at_terminal():
+            raise
+        if not _confirm(f"{exc.message}; replace it?"):
             raise
         status = save_api_key(platform, key, replace=True)
     emit(args, status.to_data(), f"{platform}: key {status.masked} stored")
@@ -118,20 +124,25 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ask(changes: list[str]) -> bool:
-    print("\n".join(changes))
+def _confirm(question: str) -> bool:
+    """Ask at the terminal (on stderr, so stdout stays the command's output); end of input is no."""
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
     try:
-        answer = input(f"push these {len(changes)} change(s)? [y/N] ")
+        return input().strip().lower() in {"y", "yes"}
     except EOFError:
         return False
-    return answer.strip().lower() in {"y", "yes"}
+
+
+def _ask(changes: list[str]) -> bool:
+    print("\n".join(changes))
+    return _confirm(f"push these {len(changes)} change(s)?")
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     """Exit 0 when in sync or pushed, 1 when changes remain unpushed."""
     from ..platforms import sync
 
-    interactive = not args.yes and not args.json and sys.stdin.isatty()
+    interactive = not args.yes and not args.json and _at_terminal()
     confirm = _ask if interactive else (lambda changes: bool(args.yes))
     result = sync(args.platform, _graph(args), args.agent_id, confirm, **_connection(args))
     shown = [] if interactive else result.changes

@@ -108,9 +108,7 @@ def preload() -> Future[None]:
 
     The import (about 2,700 modules, 3-5 s) then overlaps whatever the process does
     meanwhile (collection, scripted calls) instead of blocking the event loop inside the
-    first call's timeouts. litellm's ~360,000 objects live as long as the process: they
-    are frozen out of the cyclic collector (`gc.freeze`), which would otherwise rescan
-    them in every full collection (~250 ms each, ~1.5 s at interpreter exit).
+    first call's timeouts.
     """
     global _preload
     with _preload_lock:
@@ -121,7 +119,6 @@ def preload() -> Future[None]:
             def load() -> None:
                 try:
                     asyncio.run(warm_up(litellm_module()))
-                    gc.freeze()
                 except BaseException as exc:  # handed to whoever waits: the first call raises it
                     done.set_exception(exc)
                 else:
@@ -138,11 +135,25 @@ async def ready() -> Any:
     return litellm_module()
 
 
-def wait_for_preload() -> None:
-    """Wait for a preload in progress to finish; never raises (a failed import is raised by
-    the first call, as without a preload)."""
-    if _preload is not None:
-        _preload.exception()
+def wait_for_preload(timeout: float | None = None) -> bool:
+    """Wait (up to `timeout` s) for a preload in progress; whether litellm is now loaded.
+    Never raises: a failed import is raised by the first call, as without a preload."""
+    if _preload is None:
+        return False
+    try:
+        return _preload.exception(timeout=timeout) is None
+    except TimeoutError:
+        return False
+
+
+def freeze_loaded_objects() -> None:
+    """Move every object alive now (litellm's ~360,000 among them) out of the cyclic
+    collector, after a full collection: otherwise each full collection rescans them
+    (~250 ms) and so does interpreter exit (~1.5 s). Call it once, between tests, on the
+    main thread: an object alive at this moment that later becomes cyclic garbage stays
+    until the process exits."""
+    gc.collect()
+    gc.freeze()
 
 
 def normalise_model(model: str) -> str:

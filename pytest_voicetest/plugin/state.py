@@ -62,6 +62,7 @@ class PluginState:
         self.agent_keys: dict[Path, str | None] = {}
         self.model_items: dict[str, bool] = {}
         self.litellm_started = False
+        self.litellm_frozen = False
         option = config.option
         deselecting = ("keyword", "markexpr", "deselect", "lf", "stepwise", "collectonly")
         self.preload_while_collecting = not self.is_worker and not any(getattr(option, name, None) for name in deselecting)
@@ -109,11 +110,14 @@ class PluginState:
             preload()
 
     def ready_litellm(self) -> None:
-        """Start importing litellm if needed and wait until it is ready."""
-        from ..llm.client import wait_for_preload
+        """Start importing litellm if needed and wait until it is ready (between tests, on
+        the main thread: the moment to freeze its objects out of the cyclic collector)."""
+        from ..llm.client import freeze_loaded_objects, wait_for_preload
 
         self.start_litellm()
-        wait_for_preload()
+        if wait_for_preload() and not self.litellm_frozen:
+            self.litellm_frozen = True
+            freeze_loaded_objects()
 
     def calls_a_model(self, item: Any) -> bool:
         """Whether running this item will call a real model through litellm (so far as
@@ -175,7 +179,7 @@ class PluginState:
         if self.litellm_started:
             from ..llm.client import wait_for_preload
 
-            wait_for_preload()  # a daemon thread importing at interpreter exit would print errors
+            wait_for_preload(timeout=30)  # a daemon thread importing at interpreter exit would print errors
 
 
 def state(config: pytest.Config) -> PluginState:

@@ -275,12 +275,20 @@ def _chunks(request: dict[str, Any], answer: dict[str, Any]) -> list[dict[str, A
     return chunks
 
 
+def _port(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port 0..65535")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve on 127.0.0.1 until Ctrl-C."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m pytest_voicetest.testing.server", description="A local OpenAI-compatible fake model server.")
-    parser.add_argument("--port", type=int, default=8931, help="port on 127.0.0.1 (0: any free port)")
+    parser.add_argument("--port", type=_port, default=8931, help="port on 127.0.0.1, 0..65535 (0: any free port)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before each answer")
     parser.add_argument("--judge-score", type=float, default=0.9, help="what the judge scores every metric")
     parser.add_argument("--caller-lines", type=int, default=2, help="caller lines before the caller hangs up")
@@ -290,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
             default_responder(args.caller_lines, args.judge_score), latency=args.latency, max_requests=10**9, port=args.port
         ).start()
     except OSError as exc:
-        parser.exit(2, f"{parser.prog}: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror} Fix: pick another --port\n")
+        parser.exit(2, f"{parser.prog}: error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc} Fix: pick another --port\n")
     print(f"fake model server at {server.api_base} (any model name, e.g. openai/fake); Ctrl-C stops it", flush=True)
     try:
         threading.Event().wait()
