@@ -330,12 +330,12 @@ class LLMClient:
     async def complete(self, request: LLMRequest) -> LLMReply:
         request.model = normalise_model(request.model)
         if is_scripted(request.model):
-            reply = LLMReply.from_dict(scripted_reply(request.context, request.messages, request.kind, request.tool_choice))
-            self.usage.add(Usage(scripted_calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens))
+            reply = LLMReply.from_dict(scripted_reply(request.context, request.kind, request.tool_choice))
+            self.usage.add(Usage(scripted_calls=1))  # tokens count only what a model was sent
             return reply
         if self.cassette is not None and self.cassette.replaying:
             reply = self.cassette.replay(request)
-            self.usage.add(Usage(replayed_calls=1, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens))
+            self.usage.add(Usage(replayed_calls=1))
             return reply
         reply = await self._call_with_retries(request)
         if self.cassette is not None:

@@ -165,20 +165,14 @@ def scripted_latency(context: dict[str, Any], kind: str) -> float:
     return float(responses[index][1].get("latency_ms") or 0.0) if index < len(responses) else 0.0
 
 
-def _estimate_tokens(messages: list[dict[str, Any]]) -> int:
-    return sum(len(str(m.get("content") or "")) for m in messages) // 4 + 1
-
-
-def scripted_reply(context: dict[str, Any] | None, messages: list[dict[str, Any]], kind: str, tool_choice: Any = None) -> dict[str, Any]:
-    """The scripted answer as reply fields (content, tool calls, token estimates, latency),
-    computed in-process: no network, no litellm."""
+def scripted_reply(context: dict[str, Any] | None, kind: str, tool_choice: Any = None) -> dict[str, Any]:
+    """The scripted answer as reply fields (content, tool calls, latency), computed
+    in-process: no network, no litellm, no tokens."""
     if context is None:
         raise ScriptError("scripted models answer only requests sent by pytest-voicetest")
     answer = respond(context | {"kind": kind}, tool_choice)
     return {
         "content": answer["content"] or "",
         "tool_calls": answer["tool_calls"],
-        "prompt_tokens": _estimate_tokens(messages),
-        "completion_tokens": len(answer["content"] or "") // 4 + len(answer["tool_calls"]),
         "latency_ms": scripted_latency(context, kind),
     }
