@@ -6,7 +6,6 @@ from typing import Any
 
 from ..importers.bland import NODE_TYPES
 from ..models.graph import AgentGraph, AgentNode
-from .mermaid import condition_label
 
 _DEFAULT_TYPE = {
     "conversation": "Default",
@@ -58,7 +57,7 @@ def to_bland_pathway(graph: AgentGraph, name: str = "", description: str = "") -
             used.add(edge_id)
             edge: dict[str, Any] = {"id": edge_id, "source": node.id, "target": transition.target_node_id}
             if transition.condition.type != "always":
-                edge["label"] = condition_label(transition.condition)
+                edge["label"] = transition.condition.label()
             edges.append(edge)
     label = name or str(graph.source_metadata.get("name") or "voicetest agent")
     return {"name": label, "description": description or str(graph.source_metadata.get("description") or ""), "nodes": nodes, "edges": edges}

@@ -12,7 +12,6 @@ import keyword
 import re
 
 from ..models.graph import AgentGraph, AgentNode, ToolDefinition
-from .mermaid import condition_label
 
 _UNSAFE = re.compile(r"\W")
 _TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "object": "dict"}
@@ -59,7 +58,7 @@ def _agent(graph: AgentGraph, node: AgentNode, classes: dict[str, str]) -> str:
         if target is None:
             continue
         name = _identifier(f"route_to_{transition.target_node_id}", taken)
-        condition = condition_label(transition.condition) or transition.description or f"go to {transition.target_node_id}"
+        condition = transition.condition.label() or transition.description or f"go to {transition.target_node_id}"
         lines.append(
             f"\n    @function_tool\n    async def {name}(self, context: RunContext):\n{_docstring(condition, '        ')}        return {target}()\n"
         )

@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from ..models.graph import AgentGraph, AgentNode, Condition
+from ..models.graph import AgentGraph, AgentNode
 
 _SHAPES = {
     "conversation": ('["', '"]'),
@@ -32,18 +32,6 @@ def _escape(text: str) -> str:
     return text.replace('"', "#quot;").replace("|", "#124;").replace("<", "#lt;").replace(">", "#gt;")
 
 
-def condition_label(condition: Condition) -> str:
-    """A short human label for an edge condition."""
-    if condition.type == "equation":
-        joiner = f" {condition.logical_operator} "
-        return joiner.join(f"{e.left} {e.operator} {e.right}".strip() for e in condition.equations)
-    if condition.type == "tool_call":
-        return f"calls {condition.value}"
-    if condition.type == "always":
-        return condition.value or "always"
-    return condition.value
-
-
 def _node_line(node: AgentNode) -> str:
     title = str(node.metadata.get("name") or node.id)
     label = _escape(title) if title == node.id else f"{_escape(title)}<br/>{_escape(node.id)}"
@@ -59,7 +47,7 @@ def to_mermaid(graph: AgentGraph, path: Sequence[str] = ()) -> str:
     lines.append(f"    start --> {_id(graph.entry_node_id)}")
     for node in graph.nodes.values():
         for transition in node.transitions:
-            label = _escape(condition_label(transition.condition))
+            label = _escape(transition.condition.label())
             arrow = "-.->" if transition.condition.type in {"always", "equation"} else "-->"
             text = f'|"{label}"|' if label else ""
             lines.append(f"    {_id(node.id)} {arrow}{text} {_id(transition.target_node_id)}")

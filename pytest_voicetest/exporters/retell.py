@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.graph import AgentGraph, AgentNode, ToolDefinition, Transition
-from .mermaid import condition_label
 
 _FLOW_TYPES = {
     "conversation": "conversation",
@@ -44,7 +43,7 @@ def to_retell_llm(graph: AgentGraph) -> dict[str, Any]:
         {
             "name": node.id,
             "state_prompt": node.state_prompt,
-            "edges": [{"destination_state_name": t.target_node_id, "description": condition_label(t.condition)} for t in node.transitions],
+            "edges": [{"destination_state_name": t.target_node_id, "description": t.condition.label()} for t in node.transitions],
             "tools": [_tool(t) for t in node.tools] + _terminal_tool(node),
         }
         for node in graph.nodes.values()
@@ -73,7 +72,7 @@ def _edge(node_id: str, index: int, transition: Transition) -> dict[str, Any]:
             "operator": "||" if condition.logical_operator == "or" else "&&",
         }
     else:
-        transition_condition = {"type": "prompt", "prompt": condition_label(condition)}
+        transition_condition = {"type": "prompt", "prompt": condition.label()}
     return {
         "id": transition.description or f"edge-{node_id}-{index}",
         "destination_node_id": transition.target_node_id,

@@ -8,7 +8,6 @@ from typing import Any
 
 from ..errors import InputError
 from ..models.graph import AgentGraph, ToolDefinition
-from .mermaid import condition_label
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -70,7 +69,7 @@ def _steps(graph: AgentGraph) -> str:
     lines = [f"Start at step {graph.entry_node_id}."]
     for node in graph.nodes.values():
         lines.append(f"\n### Step {node.id} ({node.node_type})\n{node.state_prompt}".rstrip())
-        lines += [f"- When {condition_label(t.condition) or 'done'}: go to step {t.target_node_id}" for t in node.transitions]
+        lines += [f"- When {t.condition.label() or 'done'}: go to step {t.target_node_id}" for t in node.transitions]
     return "\n".join(lines)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.graph import AgentGraph, AgentNode, ToolDefinition
-from .mermaid import condition_label
 
 _BUILTIN = {"end_call": "endCall", "hangup": "endCall", "transfer_call": "transferCall", "transfer": "transferCall"}
 _TERMINAL = {"end": "endCall", "transfer": "transferCall"}
@@ -61,7 +60,7 @@ def to_vapi(graph: AgentGraph) -> dict[str, Any]:
     ordered = [graph.nodes[graph.entry_node_id]] + [n for n in graph.nodes.values() if n.id != graph.entry_node_id]
     members = []
     for node in ordered:
-        handoff = [{"type": "assistant", "assistantName": t.target_node_id, "description": condition_label(t.condition)} for t in node.transitions]
+        handoff = [{"type": "assistant", "assistantName": t.target_node_id, "description": t.condition.label()} for t in node.transitions]
         extra = [{"type": "handoff", "destinations": handoff}] if handoff else []
         assistant: dict[str, Any] = {"name": node.id, "model": _model(graph, node, _prompt(graph, node), extra)}
         if node.id == graph.entry_node_id:

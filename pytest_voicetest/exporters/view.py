@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.graph import AgentGraph
-from .mermaid import condition_label
 
 
 def graph_view(graph: AgentGraph) -> dict[str, Any]:
     """{entry, nodes: [{id, type, name}], edges: [{source, target, label, kind}]} (plain JSON data)."""
     edges = [
-        {"source": node.id, "target": t.target_node_id, "label": condition_label(t.condition)[:80], "kind": t.condition.type}
+        {"source": node.id, "target": t.target_node_id, "label": t.condition.label()[:80], "kind": t.condition.type}
         for node in graph.nodes.values()
         for t in node.transitions
     ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from ..exporters.mermaid import condition_label
 from ..llm.client import LLMClient
 from ..models.graph import AgentGraph
 from ..models.results import Turn
@@ -45,7 +44,7 @@ def describe_graph(graph: AgentGraph) -> str:
     for node in graph.nodes.values():
         lines.append(f"- {node.id} ({node.node_type}): {node.state_prompt[:300]}")
         for transition in node.transitions:
-            lines.append(f"    -> {transition.target_node_id} when {condition_label(transition.condition)}")
+            lines.append(f"    -> {transition.target_node_id} when {transition.condition.label()}")
         if node.global_node_setting:
             lines.append(f"    (global: reachable from any node when {node.global_node_setting.condition})")
     return "\n".join(lines)

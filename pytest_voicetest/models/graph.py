@@ -39,6 +39,16 @@ class Condition(_Model):
     equations: list[Equation] = Field(default_factory=list)
     logical_operator: Literal["and", "or"] = "and"
 
+    def label(self) -> str:
+        """A short human label: the prompt, the equations, or the tool it waits for."""
+        if self.type == "equation":
+            return f" {self.logical_operator} ".join(f"{e.left} {e.operator} {e.right}".strip() for e in self.equations)
+        if self.type == "tool_call":
+            return f"calls {self.value}"
+        if self.type == "always":
+            return self.value or "always"
+        return self.value
+
 
 class Transition(_Model):
     """A directed edge to `target_node_id`."""
@@ -180,11 +190,7 @@ class AgentGraph(_Model):
             marks = [node.node_type] + (["entry"] if node.id == self.entry_node_id else []) + (["global"] if node.global_node_setting else [])
             lines.append(f"  {node.id} ({', '.join(marks)})")
             for transition in node.transitions:
-                label = transition.condition.value or transition.condition.type
-                if transition.condition.type == "equation":
-                    label = f" {transition.condition.logical_operator} ".join(
-                        f"{e.left} {e.operator} {e.right}".strip() for e in transition.condition.equations
-                    )
+                label = transition.condition.label() or transition.condition.type
                 lines.append(f"    -> {transition.target_node_id}: {' '.join(label.split())[:80]}")
         return "\n".join(lines)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..exporters.mermaid import condition_label
 from ..models.graph import AgentGraph
 
 MAX_TEXT = 70
@@ -25,7 +24,7 @@ def graph_view(graph: AgentGraph) -> dict[str, Any]:
                 "kind": node.node_type,
                 "prompt": node.state_prompt,
                 "tools": sorted({t.name for t in node.tools}),
-                "edges": [f"-> {t.target_node_id} ({t.condition.type}: {condition_label(t.condition)})" for t in node.transitions],
+                "edges": [f"-> {t.target_node_id} ({t.condition.type}: {t.condition.label()})" for t in node.transitions],
             }
             for node in graph.nodes.values()
         },
