@@ -105,12 +105,12 @@ class ResultCollector:
                 status = "error"
             if hasattr(report, "wasxfail"):
                 status = "fail" if report.skipped else "pass"
-            self.log.add(
-                report.nodeid,
-                {"test_id": report.nodeid, "test_name": report.nodeid.split("::")[-1], "status": status, "error_message": _message(report) or None},
-                report.duration * 1000,
-                report.outcome,
-            )
+            self._add_without_result(report.nodeid, status, _message(report) or None, report.duration * 1000, report.outcome)
+
+    def _add_without_result(self, nodeid: str, status: str, message: str | None, wall_ms: float, outcome: str) -> None:
+        """Log an item that has no voicetest result (another test, a crash, a skip, not run)."""
+        bare = {"test_id": nodeid, "test_name": nodeid.split("::")[-1], "status": status, "error_message": message}
+        self.log.add(nodeid, bare, wall_ms, outcome)
 
     def _junit_system_out(self, report: pytest.TestReport, data: dict[str, Any]) -> None:
         from _pytest.junitxml import xml_key
@@ -142,12 +142,7 @@ class ResultCollector:
             reason = "the session was interrupted" if interrupted else "the session stopped early (-x, --maxfail or a crash)"
         for nodeid in self.collected:
             if nodeid not in seen:
-                self.log.add(
-                    nodeid,
-                    {"test_id": nodeid, "test_name": nodeid.split("::")[-1], "status": "skipped", "error_message": f"not run: {reason}"},
-                    0.0,
-                    "skipped",
-                )
+                self._add_without_result(nodeid, "skipped", f"not run: {reason}", 0.0, "skipped")
         try:
             self._summaries(interrupted)
         except KeyboardInterrupt:  # a Ctrl-C while summarising: stop summarising, keep every result
