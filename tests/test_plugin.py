@@ -228,6 +228,7 @@ def test_tests_from_retell_json(project: pytest.Pytester) -> None:
     # each skip points at the test's line in the JSON file that holds it, not at the YAML
     run.stdout.fnmatch_lines(["SKIPPED [[]1[]] agents/retell/demo_healthcare_tests.json:*: *"])
     run.stdout.no_fnmatch_line("SKIPPED*test_imported.yaml*")
+    run.stdout.fnmatch_lines(["NO TEST RAN: all 8 were skipped, so this run tested nothing"])
 
 
 def test_json_report_and_junit_xml(project: pytest.Pytester) -> None:

@@ -78,6 +78,8 @@ def failure_text(result: TestResult, verbose: int = 0) -> str:
 def summary_lines(summary: Mapping[str, Any], results: list[dict[str, Any]], slowest: int = 3) -> list[str]:
     """The compact end-of-run summary, from a JSON report's summary and results."""
     lines = []
+    if results and all(r["status"] == "skipped" for r in results):
+        lines.append(f"NO TEST RAN: all {len(results)} were skipped, so this run tested nothing")
     for file, row in sorted(summary["by_file"].items()):
         if "file_error" in row:
             lines.append(f"{file}: failed to load, no test ran")
