@@ -7,9 +7,11 @@ refused with a clear message instead of exhausting memory or the stack.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import stat
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class LineDict(dict[Any, Any]):
     """A dict that knows the 1-based line of each key."""
 
+    __slots__ = ("lines", "line")
     lines: dict[Any, int]
     line: int
 
@@ -35,6 +38,7 @@ class LineDict(dict[Any, Any]):
 class LineList(list[Any]):
     """A list that knows the 1-based line of each item."""
 
+    __slots__ = ("lines", "line")
     lines: list[int]
     line: int
 
@@ -50,8 +54,34 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
     }
 
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a node, as PyYAML's resolver gives it (this loader has no path
+        resolvers), with plain scalars looked up once per distinct short value."""
+        if kind is yaml.ScalarNode:
+            return _plain_scalar_tag(value) if implicit[0] else _STR
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_IMPLICIT = _LineLoader.yaml_implicit_resolvers
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX, _RESOLVED_VALUE_MAX = 65_536, 64
+
+
+def _plain_scalar_tag(value: str) -> str:
+    """The tag of a plain (unquoted) scalar: null, bool, int, float or str."""
+    tag = _RESOLVED.get(value)
+    if tag is None:
+        tag = _STR
+        for candidate, pattern in _IMPLICIT.get(value[:1], []) + _IMPLICIT.get(None, []):
+            if pattern.match(value):
+                tag = candidate
+                break
+        if len(value) <= _RESOLVED_VALUE_MAX and len(_RESOLVED) < _RESOLVED_MAX:
+            _RESOLVED[value] = tag
+    return tag
+
+
 _SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
 _COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
 
@@ -172,8 +202,27 @@ def _check_depth(root: yaml.Node) -> None:
                 stack.append((child, depth))
 
 
+@contextlib.contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Building a document allocates thousands of short-lived objects without cycles; the
+    cyclic collector would only rescan the process's heap meanwhile (bounded: documents
+    are size- and depth-capped)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_yaml(text: str, source: str | Path | None = None) -> Any:
     """Parse one YAML document safely into LineDict/LineList values."""
+    with _cyclic_gc_paused():
+        return _parse_yaml(text, source)
+
+
+def _parse_yaml(text: str, source: str | Path | None) -> Any:
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()

@@ -45,3 +45,15 @@ def test_the_first_item_imports_nothing_and_starts_no_thread(project: pytest.Pyt
     result.assert_outcomes(passed=2)
     seen = json.loads((project.path / "seen.json").read_text())
     assert seen == {"first": {"modules": [], "threads": []}, "second": {"modules": [], "threads": []}}
+
+
+def test_collection_keeps_the_cyclic_collector_off_what_was_imported(project: pytest.Pytester) -> None:
+    """The objects alive when the first voicetest file is collected are frozen; a session
+    without voicetest files is left alone."""
+    project.makefile(".yaml", test_twice=SCRIPTED)
+    project.makeconftest("import gc\n\ndef pytest_collection_finish(session):\n    print('FROZEN', gc.get_freeze_count())\n")
+    frozen = project.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-s")
+    count = int(next(line.split()[1] for line in frozen.outlines if line.startswith("FROZEN")))
+    assert count > 10_000  # pytest's, its plugins' and the core's objects
+    plain = project.runpytest_subprocess("-p", "no:cacheprovider", "--collect-only", "-s", "conftest.py")
+    assert [line for line in plain.outlines if line.startswith("FROZEN")] == ["FROZEN 0"]

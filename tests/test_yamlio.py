@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pytest_voicetest.errors import InputError
-from pytest_voicetest.yamlio import MAX_DEPTH, line_of, load_data_file, parse_yaml, read_text
+from pytest_voicetest.yamlio import MAX_DEPTH, _plain_scalar_tag, line_of, load_data_file, parse_yaml, read_text
 
 
 def test_lines_of_keys_and_items() -> None:
@@ -86,3 +90,35 @@ def test_merge_keys_are_overridden_by_the_mappings_own_keys_and_earlier_merges_w
 def test_tags_that_build_non_json_values_are_refused(tagged: str) -> None:
     with pytest.raises(InputError, match=rf"f.yaml:1: !!{tagged[2:].split()[0]} builds no JSON value"):
         parse_yaml(f"x: {tagged}\n", "f.yaml")
+
+
+@settings(max_examples=300)
+@given(
+    st.one_of(
+        st.text(max_size=80), st.sampled_from(["", "~", "null", "True", "no", "0x1f", "0o17", "1_000", "-.inf", ".NaN", "1e3", "+12", "3.", "0b101"])
+    )
+)
+def test_plain_scalars_get_the_tags_pyyamls_resolver_gives(value: str) -> None:
+    loader = yaml.SafeLoader("")
+    loader.yaml_implicit_resolvers = {  # PyYAML's own table, less timestamps (dates stay text)
+        first: [(tag, pattern) for tag, pattern in resolvers if not tag.endswith(":timestamp")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    expected = loader.resolve(yaml.ScalarNode, value, (True, False))
+    assert _plain_scalar_tag(value) == expected
+    assert _plain_scalar_tag(value) == expected  # and again, from the cache
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("text", ["a: 1\nb: [x, y]\n", "a: [\n"])
+def test_parsing_leaves_the_cyclic_collector_as_it_found_it(enabled: bool, text: str) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        try:
+            parse_yaml(text)
+        except InputError:
+            pass
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()

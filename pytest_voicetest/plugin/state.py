@@ -14,6 +14,8 @@ item that needs it, so no item's timings or timeouts include it.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +55,7 @@ class PluginState:
             resolved = resolve_config(Path(config.rootpath), layers(config))
         except InputError as exc:
             raise pytest.UsageError(f"voicetest settings: {exc}") from None
+        gc.freeze()  # what pytest, its plugins and the core imported lives all session: no rescans
         self.config = config
         self.core: Session = Session(resolved, ledger=budget_ledger(config))
         self.is_worker = hasattr(config, "workerinput")
@@ -140,22 +143,27 @@ class PluginState:
         return self.model_items[item.nodeid]
 
     def run(self, item: Any) -> Any:
-        """Start this item's call and the next ones, up to the window, then wait for its result.
+        """Start this item's call, keep the next ones running up to the window, and wait for
+        its result.
 
         `--vt-concurrency` looks ahead over all voicetest items; a campaign's own
         `concurrent_call_count` looks ahead over that campaign's calls only.
         """
+        from ..run.executor import QUEUED_PER_SLOT
+
         concurrency = 1 if self.is_worker else self.core.config.options.concurrency
         own = 1 if self.is_worker else item.concurrency
         window = max(concurrency, own)
-        ahead = []
+        ahead: list[tuple[str, Any]] = []
         position = self.order.get(item.nodeid)
         if window > 1 and position is not None:
-            upcoming = [
-                i for i in self.items[position + 1 :] if getattr(i, "prefetchable", False) and (concurrency >= own or i.parent is item.parent)
-            ]
-            ahead = [(i.nodeid, i.job) for i in upcoming[: window - 1]]
-        return self.core.executor.wait(item.nodeid, item.job, ahead)
+            upcoming = (
+                i
+                for i in (self.items[index] for index in range(position + 1, len(self.items)))
+                if getattr(i, "prefetchable", False) and (concurrency >= own or i.parent is item.parent)
+            )
+            ahead = [(i.nodeid, i.job) for i in itertools.islice(upcoming, window * QUEUED_PER_SLOT)]
+        return self.core.executor.wait(item.nodeid, item.job, ahead, window)
 
     def graph_view_once(self, item: Any) -> dict[str, Any] | None:
         """{agent key: graph view} the first time this process reports a test of that agent."""

@@ -1,7 +1,7 @@
 """Run coroutines on one background event loop so several calls can be in flight at once.
 
-`LoopThread` owns the loop; `Executor` starts keyed calls on it, looks ahead to keep up
-to `window` calls in flight, and hands results back in the order they are asked for.
+`LoopThread` owns the loop; `Executor` starts keyed calls on it, keeps up to `window` of
+the calls queued ahead running, and hands results back in the order they are asked for.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from concurrent.futures import Future
 from typing import Any
 
 Job = Callable[[], Coroutine[Any, Any, Any]]
+QUEUED_PER_SLOT = 4  # how many calls per slot may queue ahead: how far past a slow call the others run
 
 
 class LoopThread:
@@ -72,31 +73,74 @@ class LoopThread:
 
 
 class Executor:
-    """Keyed calls on one loop: `start` them early, `wait` for each in turn."""
+    """Keyed calls on one loop: `wait` for each in turn while up to `window` run at once.
+
+    The calls named ahead are queued; a queued call starts as soon as fewer than `window`
+    are running (the moment one finishes, not when the one waited for does), so a slow
+    call does not hold the others back.
+    """
 
     def __init__(self) -> None:
         self.loop = LoopThread()
         self.futures: dict[str, Future[Any]] = {}
+        self._queued: dict[str, Job] = {}
+        self._running = 0
+        self._window = 1
+        self._lock = threading.RLock()
 
     def start(self, key: str, job: Job) -> None:
-        if key not in self.futures:
-            self.futures[key] = self.loop.submit(job())
+        with self._lock:
+            self._queued.pop(key, None)
+            if key in self.futures:
+                return
+            future = self.futures[key] = self.loop.submit(job())
+            self._running += 1
+        future.add_done_callback(self._finished)
 
-    def wait(self, key: str, job: Job, ahead: Sequence[tuple[str, Job]] = ()) -> Any:
-        """Start `job` (and `ahead`, the next calls to keep in flight) and return its result."""
-        self.start(key, job)
-        for other, upcoming in ahead:
-            self.start(other, upcoming)
-        return self.futures.pop(key).result()
+    def _finished(self, _: Future[Any]) -> None:
+        with self._lock:
+            self._running -= 1
+            self._fill()
+
+    def _fill(self) -> None:
+        with self._lock:
+            while self._queued and self._running < self._window:
+                key = next(iter(self._queued))
+                self.start(key, self._queued.pop(key))
+
+    def wait(self, key: str, job: Job, ahead: Sequence[tuple[str, Job]] = (), window: int = 1) -> Any:
+        """Start `job` and return its result; meanwhile the calls of `ahead` (the next ones,
+        in order) start while fewer than `window` are running."""
+        with self._lock:
+            self._window = max(window, 1)
+            self._queued = {other: upcoming for other, upcoming in ahead if other not in self.futures and other != key}
+            self.start(key, job)
+            self._fill()
+            future = self.futures[key]
+        try:
+            return future.result()
+        finally:
+            with self._lock:
+                self.futures.pop(key, None)
 
     def cancel(self, key: str) -> None:
-        """Cancel a started call (its coroutine gets CancelledError)."""
-        future = self.futures.pop(key, None)
+        """Cancel a started call (its coroutine gets CancelledError) or drop a queued one."""
+        with self._lock:
+            self._queued.pop(key, None)
+            future = self.futures.pop(key, None)
         if future is not None:
             future.cancel()
 
+    def drop_queued(self) -> None:
+        """Start no more of the calls queued ahead."""
+        with self._lock:
+            self._queued.clear()
+
     def close(self) -> None:
-        for future in self.futures.values():
+        with self._lock:
+            futures = list(self.futures.values())
+            self.futures.clear()
+            self._queued.clear()
+        for future in futures:
             future.cancel()
-        self.futures.clear()
         self.loop.close()

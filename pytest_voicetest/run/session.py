@@ -24,7 +24,7 @@ from ..llm.client import ClientOptions, Gate, LLMClient, is_scripted
 from ..models.results import FileError, Run, TestResult, Turn
 from ..redact import redact
 from .campaigns import call_outcome, campaign_judge, tally, write_findings
-from .executor import Executor
+from .executor import QUEUED_PER_SLOT, Executor
 from .runner import TestRun, errored_result, needed_roles, run_test
 from .testfile import Planned, PlannedCall, PlannedSweep, PlannedTest, load_file
 
@@ -217,11 +217,13 @@ class Session:
             if item.skip_mark is not None:
                 result = TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message=item.skip_mark.reason or "skip mark")
             elif cancel is not None and cancel.is_set():
+                self.executor.drop_queued()
                 self.executor.cancel(item.test_id)
                 result = TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message="cancelled before it finished")
             else:
                 index = position[item.test_id]
-                result = self.executor.wait(item.test_id, jobs[index][1], jobs[index + 1 : index + window])
+                ahead = jobs[index + 1 : index + 1 + window * QUEUED_PER_SLOT]
+                result = self.executor.wait(item.test_id, jobs[index][1], ahead, window)
                 if item.xfail_mark is not None:
                     result.xfail = item.xfail_mark.reason or "xfail mark"
             if on_result is not None:
