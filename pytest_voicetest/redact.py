@@ -53,8 +53,21 @@ def _environment() -> list[tuple[str, str]]:
     raise RuntimeError("the environment kept changing while it was read")
 
 
+_last_secrets: tuple[dict[Any, Any], tuple[str, ...]] = ({}, ())
+
+
 def _secret_values() -> tuple[str, ...]:
-    return _longest_first(frozenset(v for k, v in _environment() if len(v) >= 6 and secret_name(k)))
+    """The values of secret-named variables, longest first; worked out again only when the
+    environment changed (its raw table is copied in one step, so no thread sees it half-set)."""
+    global _last_secrets
+    raw = getattr(os.environ, "_data", None)
+    snapshot = raw.copy() if isinstance(raw, dict) else None
+    if snapshot is not None and snapshot == _last_secrets[0]:
+        return _last_secrets[1]
+    values = _longest_first(frozenset(v for k, v in _environment() if len(v) >= 6 and secret_name(k)))
+    if snapshot is not None:
+        _last_secrets = (snapshot, values)
+    return values
 
 
 @functools.lru_cache(maxsize=16)

@@ -304,6 +304,16 @@ def test_pwd_variables_are_secret_but_the_working_folder_is_not(monkeypatch: pyt
     assert redact_data({"smtp_pwd": "x", "pwd": "x"}) == {"smtp_pwd": "***", "pwd": "***"}
 
 
+def test_a_secret_set_or_removed_between_two_redactions_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert redact("token tok-123456789") == "token tok-123456789"
+    monkeypatch.setenv("SERVICE_TOKEN", "tok-123456789")
+    assert redact("token tok-123456789") == "token ***"
+    monkeypatch.setenv("SERVICE_TOKEN", "tok-987654321")
+    assert redact_data(["tok-123456789", "tok-987654321"]) == ["tok-123456789", "***"]
+    monkeypatch.delenv("SERVICE_TOKEN")
+    assert redact("tok-987654321") == "tok-987654321"
+
+
 def test_a_user_password_api_base_is_sent_as_basic_auth() -> None:
     with FakeLLMServer() as server:
         base = server.api_base.replace("http://", "http://user:pw@")
