@@ -154,3 +154,34 @@ def test_xdist_workers_write_one_store_and_one_summary(project: pytest.Pytester)
     result.assert_outcomes(passed=9)
     summaries = report(project)["voicesim"]
     assert sorted(s["evaluations"] for s in summaries.values()) == [6, 72]
+
+
+CONTROLLER_PROBE = """
+import json, sys, threading
+import pytest
+
+SEEN = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_xdist_node_collection_finished(node, ids):
+    SEEN.setdefault("importing", "voicetest-summary-import" in {t.name for t in threading.enumerate()} or "numpy" in sys.modules)
+
+
+def pytest_unconfigure(config):
+    if not hasattr(config, "workerinput"):
+        SEEN["matplotlib"] = "matplotlib" in sys.modules
+        with open("controller.json", "w") as out:
+            json.dump(SEEN, out)
+"""
+
+
+@pytest.mark.parametrize("plots", [True, False])
+def test_the_xdist_controller_imports_the_summary_modules_while_workers_run(project: pytest.Pytester, plots: bool) -> None:
+    sweep = SWEEP.replace("min_score: 0.95", "min_score: 0.1")
+    project.makefile(".yaml", voicesim_clinic=sweep if plots else sweep.replace("plot: out/sweep.png", ""))
+    project.makeconftest(CONTROLLER_PROBE)
+    result = project.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    assert json.loads((project.path / "controller.json").read_text()) == {"importing": True, "matplotlib": plots}
+    assert (project.path / "out/sweep.png").exists() is plots

@@ -51,6 +51,7 @@ class ResultCollector:
         self.sigints = 0
         self.previous_handler: Any = None
         self.voicetest_results = 0
+        self.summary_imports: threading.Thread | None = None
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionstart(self, session: pytest.Session) -> None:
@@ -84,6 +85,13 @@ class ResultCollector:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         known = set(self.collected)
         self.collected += [nodeid for nodeid in ids if nodeid not in known]
+        sweep_files = sorted({nodeid.split("::")[0] for nodeid in ids if file_kind_of(nodeid) == "sweep"})
+        if sweep_files and self.summary_imports is None:  # the controller waits while workers run: import now
+            from ..run.sweeps import preload_summaries
+            from .state import state
+
+            root = Path(self.config.rootpath)
+            self.summary_imports = preload_summaries([root / name for name in sweep_files], state(self.config).core.config)
 
     @pytest.hookimpl(trylast=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -162,6 +170,8 @@ class ResultCollector:
     def _summaries(self, interrupted: bool) -> None:
         """Summaries of what ran (imports stay lazy: a project without voicetest pays nothing)."""
         sweeps = dict(self.sweeps)
+        if self.summary_imports is not None:
+            self.summary_imports.join()
         if sweeps:
             from ..report.text import voicesim_lines
             from ..run.sweeps import summarise
@@ -182,6 +192,8 @@ class ResultCollector:
             self.lines["voicetest"] = warnings + summary_lines(self.log.summary(), self.log.results) + self.lines.get("voicetest", [])
 
     def pytest_unconfigure(self) -> None:
+        if self.summary_imports is not None:  # a daemon thread importing at interpreter exit would print errors
+            self.summary_imports.join(timeout=30)
         if self.previous_handler is not None:  # Ctrl-C as before, once the session's output is done
             signal.signal(signal.SIGINT, self.previous_handler)
 

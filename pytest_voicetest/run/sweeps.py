@@ -11,14 +11,19 @@ share runs and a re-run resumes them.
 from __future__ import annotations
 
 import functools
+import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, VoicetestError
 from ..models.results import CheckResult, SweepOutcome, TestResult
 from ..voicesim.space import DEFAULT_SPACE, Space, check_count, check_seed
-from .testfile import PlannedSweep, sweep_run_id
+from .testfile import PlannedSweep, load_file, sweep_run_id
+
+if TYPE_CHECKING:
+    from ..config.resolve import Config
 
 # numpy, the sampler and the store load when a sweep runs, not when a marked test is collected
 
@@ -165,6 +170,27 @@ def result_for(case: Case, store_location: str) -> VoiceSimResult:
         penalties=evaluation.penalties,
         adapter_log=evaluation.adapter_log,
     )
+
+
+def preload_summaries(paths: Sequence[Path], config: Config) -> threading.Thread:
+    """Import what `summarise` will need (numpy; matplotlib when one of these sweep files
+    draws a plot) in a background thread: for a process that waits meanwhile, an xdist
+    controller while its workers run. A broken file or a missing matplotlib is left for
+    the run to report."""
+
+    def load() -> None:
+        from ..voicesim import runs  # noqa: F401
+        from ..voicesim.summary import pyplot
+
+        try:
+            if any(isinstance(p, PlannedSweep) and p.plot for path in paths for p in load_file(path, config)):
+                pyplot()
+        except VoicetestError:
+            return
+
+    thread = threading.Thread(target=load, name="voicetest-summary-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def summarise(sweeps: dict[tuple[str, str], str | None]) -> dict[str, Any]:

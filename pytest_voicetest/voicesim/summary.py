@@ -142,10 +142,8 @@ def summary_lines(summary: dict[str, Any], top: int = 5) -> list[str]:
     return lines
 
 
-def plot(space: Space, evaluations: Sequence[Scored], path: Path) -> Path:
-    """A PNG heatmap of mean score over the two most influential dimensions."""
-    if not evaluations:
-        raise InputError("nothing to plot: the run has no evaluations", field="run_id", fix="sample points first")
+def pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend; InputError when not installed."""
     try:
         import matplotlib
 
@@ -153,7 +151,14 @@ def plot(space: Space, evaluations: Sequence[Scored], path: Path) -> Path:
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError("plots need matplotlib", fix="pip install 'pytest-voicetest[plot]'") from None
+    return plt
 
+
+def plot(space: Space, evaluations: Sequence[Scored], path: Path) -> Path:
+    """A PNG heatmap of mean score over the two most influential dimensions."""
+    if not evaluations:
+        raise InputError("nothing to plot: the run has no evaluations", field="run_id", fix="sample points first")
+    plt = pyplot()
     points = np.array([e.point for e in evaluations], dtype=np.int64)
     scores = np.array([e.score for e in evaluations], dtype=float)
     first, second = (space.names.index(row["dimension"]) for row in influence(space, points, scores)[:2])
