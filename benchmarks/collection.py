@@ -4,7 +4,9 @@ Reports:
 - the collection of 1,000 test_*.yaml files of 5 tests each inside pytest (goal: <= 1.0 s):
   the time from pytest's `pytest_collection` to `pytest_collection_finish`, measured by a
   probe plugin in the run (median of --repeat runs), next to the whole command's wall
-  time and the same command on an empty folder (pytest's own start-up);
+  time and the same command on an empty folder (pytest's own start-up); and, measured in
+  pairs with it, pytest collecting 1,000 Python files of 5 empty test functions each, so
+  the figure can be read against pytest's own speed on the machine of the day;
 - the plugin's own import time (after pytest), median of fresh interpreters;
 - the peak RSS of that collection and of a run of 1,000 scripted calls (200 copies of
   example_project/test_clinic_routing.yaml), each at 1x, 2x and 4x the size, with the
@@ -59,6 +61,8 @@ tests:
     metrics: [{{criterion: Agent offered a transfer, threshold: 0.8}}]
 """
 
+PYTHON_FILE = "".join(f"def test_{name}():\n    pass\n\n\n" for name in ("a", "b", "c", "d", "e"))
+
 # Loaded with -p into the measured run: the collection phase as pytest runs it.
 PROBE = """
 import time
@@ -107,6 +111,14 @@ def collection_project(folder: Path, files: int) -> Path:
     return folder
 
 
+def python_project(folder: Path, files: int) -> Path:
+    folder.mkdir()
+    (folder / "pytest.ini").write_text("[pytest]\n")
+    for n in range(files):
+        (folder / f"test_suite_{n:05d}.py").write_text(PYTHON_FILE)
+    return folder
+
+
 def scripted_project(folder: Path, calls: int) -> Path:
     folder.mkdir()
     (folder / "pytest.ini").write_text("[pytest]\nmarkers =\n    guardrail: guardrail\n")
@@ -147,19 +159,26 @@ def main() -> None:
         (Path(tmp) / "vt_probe.py").write_text(PROBE)
         probe_env = ENV | {"PYTHONPATH": tmp}
         command = [*PYTEST, "--collect-only", "-q", "-p", "vt_probe"]
+        python = python_project(Path(tmp) / "python", args.files)
         run(command, project, probe_env)  # warm-up: fills the bytecode caches
-        phases, walls, printed = [], [], []
+        run(command, python, probe_env)
+        phases, walls, printed, ratios = [], [], [], []
         for _ in range(args.repeat):
             wall, out = run(command, project, probe_env)
             [(phase, count)] = re.findall(r"COLLECTION (\S+) (\d+)", out)
             phases.append(float(phase))
             walls.append(wall)
             printed += [float(seconds) for seconds in re.findall(r"tests collected in (\S+)s", out)]
+            [(reference, _)] = re.findall(r"COLLECTION (\S+) (\d+)", run(command, python, probe_env)[1])
+            ratios.append(float(phase) / float(reference))
         baseline = statistics.median(run([*PYTEST, "-q"], empty)[0] for _ in range(args.repeat))
         phase = statistics.median(phases)
         print(f"collection: {args.files} files x 5 tests = {count} items, median of {args.repeat} runs")
         print(
             f"  collection inside pytest (pytest_collection -> pytest_collection_finish): median {phase:.2f} s (goal <= {GOAL} s: {'met' if phase <= GOAL else 'NOT met'})"
+        )
+        print(
+            f"  the same number of empty Python tests, in pairs: voicetest / Python median {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}x)"
         )
         print(f"  pytest's own 'collected in': median {statistics.median(printed):.2f} s (session start to the summary line, after the listing)")
         print(f"  pytest --collect-only wall: median {statistics.median(walls):.2f} s; the same on an empty folder: {baseline:.2f} s")

@@ -1,15 +1,21 @@
 """The plugin's per-session state and its stash keys.
 
 `state(config)` gives the core `Session` (built from the one config resolver) plus the
-collected items, so `--vt-concurrency N` can start the calls of the next N-1 voicetest
-items while the current one runs; items still report one by one, in order. Under
-xdist each worker runs one call at a time (the workers are the parallelism).
+collected items, so `--vt-concurrency N` can keep N calls of the coming voicetest items
+running while the current one is waited for; items still report one by one, in order.
+Under xdist each worker runs one call at a time (the workers are the parallelism).
 
 litellm is imported only by a process that will call a real model, in the background,
 as soon as that is known: when the first file with such a test is collected (after
 collection when `-k`, `-m` or another option may still deselect it), and in an xdist
 worker when an item that needs it is next. The session waits for it before the first
 item that needs it, so no item's timings or timeouts include it.
+
+The state is made when the first voicetest file is collected (or a voicetest fixture is
+used). The objects alive then (imported modules, mostly), and after each file its tests,
+are frozen out of the cyclic collector, which would otherwise rescan them each time
+collection's new objects trigger a collection (gc.freeze moves them in one step). An
+object frozen that later becomes cyclic garbage stays until the process exits.
 """
 
 from __future__ import annotations
@@ -92,7 +98,9 @@ class PluginState:
         self.core.executor.loop.start()
 
     def file_collected(self, items: list[Any]) -> None:
-        """Start importing litellm as soon as a collected file has an item that will call a model."""
+        """Freeze the file's tests (they live all session) out of the cyclic collector, and
+        start importing litellm as soon as a collected file has an item that will call a model."""
+        gc.freeze()
         if self.preload_while_collecting and not self.litellm_started and any(self.calls_a_model(item) for item in items):
             self.start_litellm()
 
