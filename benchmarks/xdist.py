@@ -7,7 +7,9 @@
    answering after 200 ms, `pytest` (one call at a time: 51.2 s of waiting) against
    `pytest -n 2`; the figure is serial / -n 2 (goal: >= 1.7).
 
-Each run's wall time is the whole command, start-up and teardown included.
+Each run's wall time is the whole command, start-up and teardown included. Beside the
+first figure: xdist's own cost (serial and `-n 2` on one empty test), against the most
+`-n 2` could save on example_project (half its serial time beyond pytest's start-up).
 
 Usage: python benchmarks/xdist.py [--repeat 5] [--llm-repeat 2] [--calls 64] [--latency 0.2] [--skip-llm]
 """
@@ -77,7 +79,18 @@ def main() -> None:
         shutil.copytree(ROOT / "example_project", example, ignore=shutil.ignore_patterns(".voicetest", "reports", "__pycache__"))
         expect = "passed"
         timed(example, [], expect), timed(example, ["-n", "2"], expect)  # warm-up: bytecode caches
-        report("example_project", [(timed(example, [], expect), timed(example, ["-n", "2"], expect)) for _ in range(args.repeat)], 1.0)
+        example_pairs = [(timed(example, [], expect), timed(example, ["-n", "2"], expect)) for _ in range(args.repeat)]
+        report("example_project", example_pairs, 1.0)
+        trivial = Path(tmp) / "trivial"
+        trivial.mkdir()
+        (trivial / "pytest.ini").write_text("[pytest]\n")
+        (trivial / "test_one.py").write_text("def test_one():\n    pass\n")
+        floor = [(timed(trivial, [], "1 passed"), timed(trivial, ["-n", "2"], "1 passed")) for _ in range(args.repeat)]
+        start = statistics.median(serial for serial, _ in floor)
+        extra = statistics.median(parallel - serial for serial, parallel in floor)
+        work = statistics.median(serial for serial, _ in example_pairs) - start
+        print(f"  xdist's own cost, on one empty test: -n 2 takes {extra:.2f} s more than serial (median; starting and stopping two workers)")
+        print(f"    example_project's serial run beyond that start-up: {work:.2f} s, of which -n 2 could save at most half: {work / 2:.2f} s")
         if args.skip_llm:
             return
         project = Path(tmp) / "llm"
