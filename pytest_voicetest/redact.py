@@ -61,12 +61,15 @@ def _secret_values() -> tuple[str, ...]:
     environment changed (its raw table is copied in one step, so no thread sees it half-set)."""
     global _last_secrets
     raw = getattr(os.environ, "_data", None)
-    snapshot = raw.copy() if isinstance(raw, dict) else None
-    if snapshot is not None and snapshot == _last_secrets[0]:
+    if not isinstance(raw, dict):
+        return _longest_first(frozenset(v for k, v in _environment() if len(v) >= 6 and secret_name(k)))
+    snapshot = raw.copy()
+    if snapshot == _last_secrets[0]:
         return _last_secrets[1]
-    values = _longest_first(frozenset(v for k, v in _environment() if len(v) >= 6 and secret_name(k)))
-    if snapshot is not None:
-        _last_secrets = (snapshot, values)
+    decode_key, decode_value = os.environ.decodekey, os.environ.decodevalue
+    items = ((decode_key(k), decode_value(v)) for k, v in snapshot.items())
+    values = _longest_first(frozenset(v for k, v in items if len(v) >= 6 and secret_name(k)))
+    _last_secrets = (snapshot, values)
     return values
 
 

@@ -11,6 +11,7 @@ import contextlib
 import gc
 import json
 import stat
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -202,18 +203,28 @@ def _check_depth(root: yaml.Node) -> None:
                 stack.append((child, depth))
 
 
+_gc_pause_lock = threading.Lock()
+_gc_pauses = [0, False]  # documents being built now; whether the collector was on before the first
+
+
 @contextlib.contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
     """Building a document allocates thousands of short-lived objects without cycles; the
     cyclic collector would only rescan the process's heap meanwhile (bounded: documents
-    are size- and depth-capped)."""
-    enabled = gc.isenabled()
-    gc.disable()
+    are size- and depth-capped). Threads parsing at once share one pause: the collector
+    is back as it was when the last one finishes."""
+    with _gc_pause_lock:
+        if _gc_pauses[0] == 0:
+            _gc_pauses[1] = gc.isenabled()
+            gc.disable()
+        _gc_pauses[0] += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _gc_pause_lock:
+            _gc_pauses[0] -= 1
+            if _gc_pauses[0] == 0 and _gc_pauses[1]:
+                gc.enable()
 
 
 def parse_yaml(text: str, source: str | Path | None = None) -> Any:

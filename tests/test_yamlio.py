@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_voicetest.errors import InputError
-from pytest_voicetest.yamlio import MAX_DEPTH, _plain_scalar_tag, line_of, load_data_file, parse_yaml, read_text
+from pytest_voicetest.yamlio import MAX_DEPTH, _cyclic_gc_paused, _plain_scalar_tag, line_of, load_data_file, parse_yaml, read_text
 
 
 def test_lines_of_keys_and_items() -> None:
@@ -120,5 +120,21 @@ def test_parsing_leaves_the_cyclic_collector_as_it_found_it(enabled: bool, text:
         except InputError:
             pass
         assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_overlapping_parses_share_one_pause_of_the_collector() -> None:
+    """Two threads parsing at once: the collector is back on only when the last one ends."""
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        first, second = _cyclic_gc_paused(), _cyclic_gc_paused()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert not gc.isenabled()
+        second.__exit__(None, None, None)
+        assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()

@@ -170,9 +170,9 @@ class ResultCollector:
     def _summaries(self, interrupted: bool) -> None:
         """Summaries of what ran (imports stay lazy: a project without voicetest pays nothing)."""
         sweeps = dict(self.sweeps)
-        if self.summary_imports is not None:
-            self.summary_imports.join()
         if sweeps:
+            if self.summary_imports is not None:
+                self.summary_imports.join()
             from ..report.text import voicesim_lines
             from ..run.sweeps import summarise
 

@@ -11,11 +11,11 @@ collection when `-k`, `-m` or another option may still deselect it), and in an x
 worker when an item that needs it is next. The session waits for it before the first
 item that needs it, so no item's timings or timeouts include it.
 
-The state is made when the first voicetest file is collected (or a voicetest fixture is
-used). The objects alive then (imported modules, mostly), and after each file its tests,
-are frozen out of the cyclic collector, which would otherwise rescan them each time
-collection's new objects trigger a collection (gc.freeze moves them in one step). An
-object frozen that later becomes cyclic garbage stays until the process exits.
+After each collected voicetest file, the objects alive (imported modules, the tests
+collected so far) are frozen out of the cyclic collector, which would otherwise rescan
+them each time collection's new objects trigger a collection (gc.freeze moves them in
+one step). An object frozen that later becomes cyclic garbage (a test deselected with
+`-k`, say) stays until the process exits.
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ class PluginState:
             resolved = resolve_config(Path(config.rootpath), layers(config))
         except InputError as exc:
             raise pytest.UsageError(f"voicetest settings: {exc}") from None
-        gc.freeze()  # what pytest, its plugins and the core imported lives all session: no rescans
         self.config = config
         self.core: Session = Session(resolved, ledger=budget_ledger(config))
         self.is_worker = hasattr(config, "workerinput")

@@ -75,9 +75,9 @@ class LoopThread:
 class Executor:
     """Keyed calls on one loop: `wait` for each in turn while up to `window` run at once.
 
-    The calls named ahead are queued; a queued call starts as soon as fewer than `window`
-    are running (the moment one finishes, not when the one waited for does), so a slow
-    call does not hold the others back.
+    The calls named ahead are queued; while a call is waited for, a queued call starts as
+    soon as fewer than `window` are running (the moment one finishes, not when the one
+    waited for does), so a slow call does not hold the others back.
     """
 
     def __init__(self) -> None:
@@ -110,7 +110,9 @@ class Executor:
 
     def wait(self, key: str, job: Job, ahead: Sequence[tuple[str, Job]] = (), window: int = 1) -> Any:
         """Start `job` and return its result; meanwhile the calls of `ahead` (the next ones,
-        in order) start while fewer than `window` are running."""
+        in order) start while fewer than `window` are running. Queued calls start only while
+        a call is waited for: once this returns or raises (a failure that stops the session,
+        Ctrl-C), no new call starts until the next `wait`."""
         with self._lock:
             self._window = max(window, 1)
             self._queued = {other: upcoming for other, upcoming in ahead if other not in self.futures and other != key}
@@ -121,6 +123,7 @@ class Executor:
             return future.result()
         finally:
             with self._lock:
+                self._queued.clear()
                 self.futures.pop(key, None)
 
     def cancel(self, key: str) -> None:

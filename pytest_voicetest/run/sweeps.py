@@ -179,13 +179,13 @@ def preload_summaries(paths: Sequence[Path], config: Config) -> threading.Thread
     the run to report."""
 
     def load() -> None:
-        from ..voicesim import runs  # noqa: F401
-        from ..voicesim.summary import pyplot
-
         try:
+            from ..voicesim import runs  # noqa: F401
+            from ..voicesim.summary import preload_plotting
+
             if any(isinstance(p, PlannedSweep) and p.plot for path in paths for p in load_file(path, config)):
-                pyplot()
-        except VoicetestError:
+                preload_plotting()
+        except Exception:  # the same import or file error is reported where it matters
             return
 
     thread = threading.Thread(target=load, name="voicetest-summary-import", daemon=True)

@@ -60,6 +60,8 @@ class CancellableSession(Session):
         self.stopping = stopping
 
     async def execute(self, planned: Planned) -> TestResult:
+        if self.cancel.is_set():  # queued before the cancel: never started
+            return self._stopped(planned)
         task = asyncio.ensure_future(super().execute(planned))
         while not task.done():
             await asyncio.wait({task}, timeout=POLL_S)
@@ -67,9 +69,12 @@ class CancellableSession(Session):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-                reason = INTERRUPTED if self.stopping.is_set() else CANCELLED
-                return TestResult(test_id=planned.test_id, test_name=planned.name, status="error", error_message=reason)
+                return self._stopped(planned)
         return task.result()
+
+    def _stopped(self, planned: Planned) -> TestResult:
+        reason = INTERRUPTED if self.stopping.is_set() else CANCELLED
+        return TestResult(test_id=planned.test_id, test_name=planned.name, status="error", error_message=reason)
 
 
 def pending_as_errors(rows: Sequence[ResultRow], reason: str) -> dict[int, dict[str, Any]]:

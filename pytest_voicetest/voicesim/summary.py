@@ -9,6 +9,7 @@ most influential dimensions.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -142,8 +143,18 @@ def summary_lines(summary: dict[str, Any], top: int = 5) -> list[str]:
     return lines
 
 
-def pyplot() -> Any:
-    """matplotlib's pyplot on the file-only Agg backend; InputError when not installed."""
+def preload_plotting() -> None:
+    """Import most of what `plot` needs (matplotlib's figure and Agg modules) without
+    choosing a backend, so a thread may do it; nothing when matplotlib is missing."""
+    with contextlib.suppress(ImportError):
+        import matplotlib.backends.backend_agg  # noqa: F401
+        import matplotlib.figure  # noqa: F401
+
+
+def plot(space: Space, evaluations: Sequence[Scored], path: Path) -> Path:
+    """A PNG heatmap of mean score over the two most influential dimensions."""
+    if not evaluations:
+        raise InputError("nothing to plot: the run has no evaluations", field="run_id", fix="sample points first")
     try:
         import matplotlib
 
@@ -151,14 +162,7 @@ def pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError("plots need matplotlib", fix="pip install 'pytest-voicetest[plot]'") from None
-    return plt
 
-
-def plot(space: Space, evaluations: Sequence[Scored], path: Path) -> Path:
-    """A PNG heatmap of mean score over the two most influential dimensions."""
-    if not evaluations:
-        raise InputError("nothing to plot: the run has no evaluations", field="run_id", fix="sample points first")
-    plt = pyplot()
     points = np.array([e.point for e in evaluations], dtype=np.int64)
     scores = np.array([e.score for e in evaluations], dtype=float)
     first, second = (space.names.index(row["dimension"]) for row in influence(space, points, scores)[:2])
