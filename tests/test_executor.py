@@ -71,15 +71,6 @@ def test_a_window_of_one_runs_calls_one_at_a_time(executor: Executor) -> None:
     assert record.most == 1
 
 
-def test_dropped_calls_never_start(executor: Executor) -> None:
-    record = Recorder()
-    jobs = [(f"call{n}", record.job(f"call{n}", 0.8)) for n in range(3)]
-    threading.Timer(0.05, executor.drop_queued).start()  # while the first call runs
-    assert executor.wait(*jobs[0], jobs[1:], 1) == "call0"
-    time.sleep(0.2)
-    assert list(record.started) == ["call0"]
-
-
 def test_a_cancelled_call_frees_its_slot(executor: Executor) -> None:
     record = Recorder()
     jobs = [(f"call{n}", record.job(f"call{n}", 0.8)) for n in range(3)]

@@ -85,8 +85,10 @@ class ResultCollector:
     def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
         known = set(self.collected)
         self.collected += [nodeid for nodeid in ids if nodeid not in known]
+        if self.summary_imports is not None:
+            return
         sweep_files = sorted({nodeid.split("::")[0] for nodeid in ids if file_kind_of(nodeid) == "sweep"})
-        if sweep_files and self.summary_imports is None:  # the controller waits while workers run: import now
+        if sweep_files:  # the controller waits while workers run: import what the summary needs now
             from ..run.sweeps import preload_summaries
             from .state import state
 

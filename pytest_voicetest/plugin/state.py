@@ -165,9 +165,7 @@ class PluginState:
         position = self.order.get(item.nodeid)
         if window > 1 and position is not None:
             upcoming = (
-                i
-                for i in (self.items[index] for index in range(position + 1, len(self.items)))
-                if getattr(i, "prefetchable", False) and (concurrency >= own or i.parent is item.parent)
+                i for i in self.items[position + 1 :] if getattr(i, "prefetchable", False) and (concurrency >= own or i.parent is item.parent)
             )
             ahead = [(i.nodeid, i.job) for i in itertools.islice(upcoming, window * QUEUED_PER_SLOT)]
         return self.core.executor.wait(item.nodeid, item.job, ahead, window)

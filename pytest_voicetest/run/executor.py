@@ -88,7 +88,7 @@ class Executor:
         self._window = 1
         self._lock = threading.RLock()
 
-    def start(self, key: str, job: Job) -> None:
+    def _start(self, key: str, job: Job) -> None:
         with self._lock:
             self._queued.pop(key, None)
             if key in self.futures:
@@ -106,7 +106,7 @@ class Executor:
         with self._lock:
             while self._queued and self._running < self._window:
                 key = next(iter(self._queued))
-                self.start(key, self._queued.pop(key))
+                self._start(key, self._queued.pop(key))
 
     def wait(self, key: str, job: Job, ahead: Sequence[tuple[str, Job]] = (), window: int = 1) -> Any:
         """Start `job` and return its result; meanwhile the calls of `ahead` (the next ones,
@@ -116,7 +116,7 @@ class Executor:
         with self._lock:
             self._window = max(window, 1)
             self._queued = {other: upcoming for other, upcoming in ahead if other not in self.futures and other != key}
-            self.start(key, job)
+            self._start(key, job)
             self._fill()
             future = self.futures[key]
         try:
@@ -133,11 +133,6 @@ class Executor:
             future = self.futures.pop(key, None)
         if future is not None:
             future.cancel()
-
-    def drop_queued(self) -> None:
-        """Start no more of the calls queued ahead."""
-        with self._lock:
-            self._queued.clear()
 
     def close(self) -> None:
         with self._lock:

@@ -217,7 +217,6 @@ class Session:
             if item.skip_mark is not None:
                 result = TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message=item.skip_mark.reason or "skip mark")
             elif cancel is not None and cancel.is_set():
-                self.executor.drop_queued()
                 self.executor.cancel(item.test_id)
                 result = TestResult(test_id=item.test_id, test_name=item.name, status="skipped", error_message="cancelled before it finished")
             else:
