@@ -50,6 +50,8 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     Unquoted dates stay strings (no YAML 1.1 timestamps): `dob: 1985-01-15` means the text.
     """
 
+    depth = 0  # mappings and lists being built, outermost first
+
     yaml_implicit_resolvers = {
         first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
@@ -59,8 +61,16 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
         """The tag of a node, as PyYAML's resolver gives it (this loader has no path
         resolvers), with plain scalars looked up once per distinct short value."""
         if kind is yaml.ScalarNode:
-            return _plain_scalar_tag(value) if implicit[0] else _STR
+            if implicit[0]:
+                return _RESOLVED.get(value) or _plain_scalar_tag(value)
+            return _STR
         return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        """No path resolvers here: nothing to track while composing."""
+
+    def ascend_resolver(self) -> None:
+        """No path resolvers here: nothing to track while composing."""
 
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
@@ -84,7 +94,6 @@ def _plain_scalar_tag(value: str) -> str:
 
 
 _SPECIAL_KEYS = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
-_COLLECTIONS = (yaml.MappingNode, yaml.SequenceNode)
 
 
 def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
@@ -109,6 +118,7 @@ def _construct(loader: _LineLoader, node: yaml.Node) -> Any:
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    _descend(loader, node)
     merged = 0  # flattening puts the merged pairs first: later ones, and the mapping's own keys, override them
     if any(key.tag in _SPECIAL_KEYS for key, _ in node.value):  # merge keys (<<) and '=' keys
         explicit = sum(key.tag not in _SPECIAL_KEYS for key, _ in node.value)
@@ -137,14 +147,24 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
             own.add(key)
         result[key] = _construct(loader, value_node)
         result.lines[key] = key_node.start_mark.line + 1
+    loader.depth -= 1
     return result
 
 
 def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    _descend(loader, node)
     result = LineList([_construct(loader, child) for child in node.value])
     result.lines = [child.start_mark.line + 1 for child in node.value]
     result.line = node.start_mark.line + 1
+    loader.depth -= 1
     return result
+
+
+def _descend(loader: _LineLoader, node: yaml.Node) -> None:
+    """One level deeper into the document; refused beyond MAX_DEPTH (before Python's stack runs out)."""
+    loader.depth += 1
+    if loader.depth > MAX_DEPTH:
+        raise _too_deep(node)
 
 
 def _refuse(loader: _LineLoader, node: yaml.Node) -> None:
@@ -190,19 +210,6 @@ def _too_deep(node: yaml.Node) -> InputError:
     return InputError(f"the document nests deeper than {MAX_DEPTH} levels", line=node.start_mark.line + 1, fix="flatten the structure")
 
 
-def _check_depth(root: yaml.Node) -> None:
-    """Refuse documents nested deeper than MAX_DEPTH (iteratively, collections only)."""
-    stack = [(root, 0)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise _too_deep(node)
-        depth += 1
-        for child in (child for pair in node.value for child in pair) if isinstance(node, yaml.MappingNode) else node.value:
-            if isinstance(child, _COLLECTIONS):
-                stack.append((child, depth))
-
-
 _gc_pause_lock = threading.Lock()
 _gc_pauses = [0, False]  # documents being built now; whether the collector was on before the first
 
@@ -241,8 +248,7 @@ def _parse_yaml(text: str, source: str | Path | None) -> Any:
             return None
         if "*" in text or len(text) > SMALL_DOCUMENT:
             _check_size(node)
-        else:  # without aliases a small file cannot explode; only its depth needs a look
-            _check_depth(node)
+        # else: without aliases a small file cannot explode; its depth is checked while it is built
         return loader.construct_document(node)
     except InputError as exc:
         raise exc.located(source) from None

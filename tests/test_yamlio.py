@@ -54,6 +54,16 @@ def test_deep_nesting_is_refused() -> None:
         parse_yaml(text, "deep.yaml")
 
 
+@pytest.mark.parametrize("alias", ["", "x: &x 1\ny: *x\n"], ids=["plain", "with an alias"])
+def test_the_depth_limit_is_the_same_with_or_without_aliases(alias: str) -> None:
+    """Documents with aliases are measured before they are built, the others while they are built."""
+    levels = MAX_DEPTH - 1  # inside the top-level mapping
+    assert parse_yaml(alias + "z: " + "[" * levels + "1" + "]" * levels, "deep.yaml") is not None
+    assert parse_yaml(alias + "z: " + "{a: " * levels + "1" + "}" * levels, "deep.yaml") is not None
+    with pytest.raises(InputError, match=f"deep.yaml:{3 if alias else 1}: the document nests deeper than {MAX_DEPTH} levels"):
+        parse_yaml(alias + "z: " + "[" * (levels + 1) + "1" + "]" * (levels + 1), "deep.yaml")
+
+
 def test_huge_and_binary_files(tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_bytes(b"a: 1\n" * 10)

@@ -12,6 +12,7 @@ environment, recorded cassette, agent config).
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,25 @@ class Config:
     environment_models: dict[str, str | None]
     warnings: tuple[str, ...] = ()
     started: float = field(default_factory=time.time)
+    _real_folders: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def real_path(self, path: Path) -> Path:
+        """The path with every symlink followed, as `Path.resolve()` gives it (a symlink loop
+        is left as is, never an error); each folder's real path is worked out once per run,
+        the file itself is looked at every time."""
+        folder, name = os.path.split(os.path.abspath(path))
+        if name in ("", ".", ".."):
+            return Path(os.path.realpath(path))
+        try:
+            linked = stat.S_ISLNK(os.lstat(os.path.join(folder, name)).st_mode)
+        except OSError:
+            linked = False  # missing: where its folder puts it
+        if linked:
+            return Path(os.path.realpath(path))
+        real = self._real_folders.get(folder)
+        if real is None:
+            real = self._real_folders[folder] = os.path.realpath(folder)
+        return Path(real, name)
 
     @property
     def cassette_mode(self) -> str | None:

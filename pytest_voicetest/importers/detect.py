@@ -7,6 +7,8 @@ format whose signature matches wins; `agent_format:` (or `format=`) skips detect
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,15 +146,28 @@ _CACHE: dict[tuple[Any, ...], AgentGraph] = {}
 METRICS_SIDECAR = ".metrics.json"
 
 
+def _regular_file(path: Path) -> os.stat_result | None:
+    """The file's status, or None when it is missing or not a regular file."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info if stat.S_ISREG(info.st_mode) else None
+
+
+def _identity(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+
+
 def load_agent_file(path: Path, format: str = "auto") -> AgentGraph:
     """import_agent for a file, with its `<file>.metrics.json` metrics config if there is one;
-    cached on the paths, sizes and modification times."""
-    if not path.is_file():
+    cached on the files' identities (device, inode), sizes and modification times."""
+    info = _regular_file(path)
+    if info is None:
         raise InputError("file not found", source=path, fix="check the path")
     sidecar = path.with_name(path.name + METRICS_SIDECAR)
-    stat = path.stat()
-    extra = sidecar.stat() if sidecar.is_file() else None
-    key = (str(path.resolve()), format, stat.st_mtime_ns, stat.st_size, extra and extra.st_mtime_ns, extra and extra.st_size)
+    extra = _regular_file(sidecar)
+    key = (str(path), format, _identity(info), extra and _identity(extra))
     graph = _CACHE.get(key)
     if graph is None:
         graph = import_agent(path, format=format)

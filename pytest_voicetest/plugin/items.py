@@ -18,6 +18,7 @@ from ..run.testfile import Mark, Planned, PlannedCall, PlannedSweep, load_file
 from .state import state
 
 BUILTIN_MARKS = frozenset({"skip", "xfail"})
+REGISTERED_MARKS = pytest.StashKey[set[str]]()  # mark names in the `markers` ini list, read once
 
 
 class VoicetestFailure(Exception):
@@ -39,9 +40,12 @@ class VoicetestCallError(Exception):
 def pytest_mark(mark: Mark, config: pytest.Config) -> pytest.MarkDecorator:
     """A YAML mark as a pytest mark; custom names are registered for --strict-markers."""
     if mark.name not in BUILTIN_MARKS:
-        registered = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
+        registered = config.stash.get(REGISTERED_MARKS, None)
+        if registered is None:
+            registered = config.stash[REGISTERED_MARKS] = {line.split(":")[0].split("(")[0].strip() for line in config.getini("markers")}
         if mark.name not in registered:
             config.addinivalue_line("markers", f"{mark.name}: declared in a voicetest YAML file")
+            registered.add(mark.name)
     decorator = getattr(pytest.mark, mark.name)
     given = {key: value for key, value in (("reason", mark.reason), ("strict", mark.strict)) if value is not None}
     marked: pytest.MarkDecorator = decorator(**given) if given else decorator

@@ -114,15 +114,15 @@ def item_name(name: str) -> str:
     return " ".join(name.replace("[", "(").replace("]", ")").split())
 
 
-def relative_id(path: Path, root: Path) -> str:
+def relative_id(path: Path, config: Config) -> str:
     """The file part of a test id: the path from the project root (pytest's node id)."""
-    path = path.resolve()
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else path.name
+    path = config.real_path(path)
+    return path.relative_to(config.root).as_posix() if path.is_relative_to(config.root) else path.name
 
 
 def resolve_inside(base: Path, relative: str, config: Config, field: str, source: Path, line: int | None) -> Path:
     """`relative` resolved against `base`; refused outside the project unless allowed."""
-    path = (base / relative).resolve()
+    path = config.real_path(base / relative)
     if not config.options.allow_outside_paths and not path.is_relative_to(config.root):
         raise InputError(
             f"'{relative}' resolves to {path}, outside the project root {config.root}",
@@ -274,7 +274,7 @@ def _test_file(path: Path, data: Any, config: Config) -> list[Planned]:
     spec = parse_test_file(data, path)
     graph, agent_path = _agent(spec.agent, spec.agent_format, data, path, config)
     file_models = validate(Models, spec.defaults.get("models") or {}, source=path, root=data, prefix=("defaults", "models")).model_dump()
-    prefix_id = relative_id(path, config.root)
+    prefix_id = relative_id(path, config)
     planned: list[Planned] = []
     names: dict[str, int] = {}
     for raw, prefix, root, source in _entries(spec.tests, spec.tests_from, data, path, config):
@@ -354,7 +354,7 @@ def _campaign_file(path: Path, data: Any, config: Config) -> list[Planned]:
     campaign = validate(CampaignFile, _mapping(data, path, "agent: and scenarios:"), source=path)
     graph, agent_path = _agent(campaign.agent, campaign.agent_format, data, path, config)
     lines = [line_of(data, ("scenarios", index)) or 1 for index in range(len(campaign.scenarios))]
-    return list(plan_campaign(campaign, graph, relative_id(path, config.root), agent_path=agent_path, source=path, lines=lines))
+    return list(plan_campaign(campaign, graph, relative_id(path, config), agent_path=agent_path, source=path, lines=lines))
 
 
 def plan_campaign(
@@ -395,7 +395,7 @@ def plan_campaign(
 
 def _output_path(path: Path, relative: str, config: Config, field: str, data: Any) -> Path:
     """A file a sweep writes, resolved from its file; refused outside the project unless allowed."""
-    target = (path.parent / relative).resolve()
+    target = config.real_path(path.parent / relative)
     if not config.options.allow_outside_paths and not target.is_relative_to(config.root):
         raise InputError(
             f"{field} '{relative}' would be written outside the project root {config.root}",
@@ -420,7 +420,7 @@ def _sweep_file(path: Path, data: Any, config: Config) -> list[Planned]:
     if spec.store and store is None:
         store = str(_output_path(path, spec.store, config, "store", data))
     plot = str(_output_path(path, spec.plot, config, "plot", data)) if spec.plot else None
-    prefix_id = relative_id(path, config.root)
+    prefix_id = relative_id(path, config)
     run_id = sweep_run_id("sweep", prefix_id, spec.model_dump(), space.to_data())
     return [
         PlannedSweep(

@@ -1,0 +1,77 @@
+"""Paths worked out while collecting: real paths as `Path.resolve()` gives them, agent files
+cached on what the file is, not only on its name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pytest_voicetest.config.resolve import resolve_config
+from pytest_voicetest.importers import load_agent_file
+from pytest_voicetest.run.testfile import load_file
+
+AGENT = Path(__file__).parent / "fixtures/platforms/retell/sample_config_complex.json"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real/file.json").write_text("{}")
+    (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (tmp_path / "real/alias.json").symlink_to(tmp_path / "real/file.json")
+    (tmp_path / "loop.json").symlink_to(tmp_path / "loop.json")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "relative",
+    ["real/file.json", "linked/file.json", "real/alias.json", "linked/alias.json", "real/missing.json", "linked/../real/file.json", "real/..", "real/."],
+)
+def test_real_paths_are_what_resolve_gives(tree: Path, relative: str) -> None:
+    config = resolve_config(tree)
+    assert config.real_path(tree / relative) == (tree / relative).resolve()
+    assert config.real_path(tree / relative) == (tree / relative).resolve()  # again, from the folder cache
+
+
+def test_a_relative_path_is_taken_from_the_working_folder(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tree / "linked")
+    assert resolve_config(tree).real_path(Path("file.json")) == tree.resolve() / "real/file.json"
+
+
+def test_a_symlink_loop_is_left_as_is(tree: Path) -> None:
+    assert resolve_config(tree).real_path(tree / "loop.json").name == "loop.json"
+
+
+def test_each_run_works_folders_out_again(tree: Path) -> None:
+    assert resolve_config(tree).real_path(tree / "linked/file.json") == tree.resolve() / "real/file.json"
+    (tree / "other").mkdir()
+    (tree / "linked").unlink()
+    (tree / "linked").symlink_to(tree / "other")
+    assert resolve_config(tree).real_path(tree / "linked/file.json") == tree.resolve() / "other/file.json"
+
+
+def test_an_agent_file_replaced_with_the_same_size_and_time_is_read_again(tmp_path: Path) -> None:
+    """Editors save by writing a new file and renaming it over the old one."""
+    path = tmp_path / "agent.json"
+    path.write_text(AGENT.read_text())
+    first = load_agent_file(path)
+    before = path.stat()
+    replacement = tmp_path / "agent.json.new"
+    replacement.write_text(AGENT.read_text().replace("Acme Healthcare. Be", "Acme Healthcare! Be", 1))
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert replacement.stat().st_size == before.st_size
+    os.replace(replacement, path)
+    assert "Healthcare!" in str(load_agent_file(path).model_dump())
+    assert "Healthcare!" not in str(first.model_dump())
+
+
+def test_a_test_file_through_a_symlinked_folder_gets_its_real_id(tmp_path: Path) -> None:
+    (tmp_path / "suite").mkdir()
+    (tmp_path / "suite/agent.json").write_text(AGENT.read_text())
+    (tmp_path / "suite/test_one.yaml").write_text("agent: agent.json\ntests:\n  - name: hello\n    user_prompt: Say hello.\n    includes: [hello]\n")
+    (tmp_path / "alias").symlink_to(tmp_path / "suite")
+    [planned] = load_file(tmp_path / "alias/test_one.yaml", resolve_config(tmp_path))
+    assert planned.test_id == "suite/test_one.yaml::hello"
+    assert planned.agent_path == (tmp_path / "suite/agent.json").resolve()
