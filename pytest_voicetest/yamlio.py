@@ -297,12 +297,14 @@ def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     if size <= max_bytes:
         try:
             with path.open("rb") as handle:
-                data = handle.read(max_bytes + 1)
+                data = handle.read(size + 1)  # a buffer of the file's size, not of the limit
+                if len(data) > size:  # it grew while we looked (or, like /proc files, gave no size)
+                    data += handle.read(max_bytes + 1 - len(data))
         except OSError as exc:
             raise InputError(f"cannot read file: {exc.strerror}", source=path) from None
         if len(data) <= max_bytes:
             return data
-        size = len(data)  # it grew while we looked
+        size = len(data)
     raise InputError(f"file is {size / 1e6:.1f} MB, more than the {max_bytes / 1e6:.0f} MB limit", source=path, fix="split it into smaller files")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_voicetest.errors import InputError
-from pytest_voicetest.yamlio import MAX_DEPTH, _cyclic_gc_paused, _plain_scalar_tag, line_of, load_data_file, parse_yaml, read_text
+from pytest_voicetest.yamlio import MAX_DEPTH, _cyclic_gc_paused, _plain_scalar_tag, line_of, load_data_file, parse_yaml, read_bytes, read_text
 
 
 def test_lines_of_keys_and_items() -> None:
@@ -148,3 +149,16 @@ def test_overlapping_parses_share_one_pause_of_the_collector() -> None:
         assert gc.isenabled()
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_a_file_longer_than_its_reported_size_is_read_whole_within_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files that grew after they were looked at, and /proc files that report no size."""
+    path = tmp_path / "grown.yaml"
+    path.write_bytes(b"a: 1\n" * 100)
+    real_stat = Path.stat
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: os.stat_result((*real_stat(self, **kw)[:6], 0, *real_stat(self, **kw)[7:])))
+    assert path.stat().st_size == 0
+    assert read_bytes(path) == b"a: 1\n" * 100
+    with pytest.raises(InputError, match="grown.yaml: file is 0.0 MB, more than the 0 MB limit"):
+        read_bytes(path, max_bytes=499)
+    assert len(read_bytes(path, max_bytes=500)) == 500

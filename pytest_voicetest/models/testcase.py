@@ -317,7 +317,8 @@ class TestFile(_Strict):
 def own_models(raw: dict[str, Any]) -> dict[str, str | None]:
     """The models a test entry names itself (`models:`), apart from the file's defaults:
     model precedence needs the two levels separately."""
-    return Models.model_validate(raw.get("models") or {}).model_dump()
+    named = raw.get("models")
+    return Models.model_validate(named).model_dump() if named else dict.fromkeys(Models.model_fields)
 
 
 def merge_defaults(defaults: dict[str, Any], test: dict[str, Any]) -> dict[str, Any]:

@@ -174,11 +174,10 @@ def parse_marks(test: TestCase, source: Path, root: Any, prefix: tuple[Any, ...]
 
 def check_against_graph(test: TestCase, graph: AgentGraph, source: Path, root: Any, prefix: tuple[Any, ...]) -> None:
     """Names in the test (nodes, tools, script edges) must exist in the agent."""
-    nodes = list(graph.nodes)
-    tools = {t.name for n in graph.nodes.values() for t in n.tools} | {t.name for t in graph.tools}
 
     def node(name: str, *where: Any) -> None:
         if name not in graph.nodes:
+            nodes = list(graph.nodes)
             raise InputError(
                 f"the agent has no node '{name}'{did_you_mean(name, nodes)}",
                 source=source,
@@ -196,7 +195,9 @@ def check_against_graph(test: TestCase, graph: AgentGraph, source: Path, root: A
             node(name, "expect", "not_visited", index)
         if test.expect.final_node:
             node(test.expect.final_node, "expect", "final_node")
-    for index, mock in enumerate([] if test.harness else test.tool_mocks):  # the harness never checks (nor runs) its mocks
+    mocks = [] if test.harness else test.tool_mocks  # the harness never checks (nor runs) its mocks
+    tools = ({t.name for n in graph.nodes.values() for t in n.tools} | {t.name for t in graph.tools}) if mocks else set()
+    for index, mock in enumerate(mocks):
         if mock.tool not in tools:
             where = prefix + ("tool_mocks", index, "tool")
             raise InputError(

@@ -1,15 +1,18 @@
-"""Paths worked out while collecting: real paths as `Path.resolve()` gives them, agent files
-cached on what the file is, not only on its name."""
+"""Short cuts taken while collecting give what the long way gives: real paths as
+`Path.resolve()` gives them, agent files cached on what the file is (not only on its name),
+a test's own models."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_voicetest.config.resolve import resolve_config
 from pytest_voicetest.importers import load_agent_file
+from pytest_voicetest.models.testcase import Models, own_models
 from pytest_voicetest.run.testfile import load_file
 
 AGENT = Path(__file__).parent / "fixtures/platforms/retell/sample_config_complex.json"
@@ -27,7 +30,16 @@ def tree(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "relative",
-    ["real/file.json", "linked/file.json", "real/alias.json", "linked/alias.json", "real/missing.json", "linked/../real/file.json", "real/..", "real/."],
+    [
+        "real/file.json",
+        "linked/file.json",
+        "real/alias.json",
+        "linked/alias.json",
+        "real/missing.json",
+        "linked/../real/file.json",
+        "real/..",
+        "real/.",
+    ],
 )
 def test_real_paths_are_what_resolve_gives(tree: Path, relative: str) -> None:
     config = resolve_config(tree)
@@ -75,3 +87,8 @@ def test_a_test_file_through_a_symlinked_folder_gets_its_real_id(tmp_path: Path)
     [planned] = load_file(tmp_path / "alias/test_one.yaml", resolve_config(tmp_path))
     assert planned.test_id == "suite/test_one.yaml::hello"
     assert planned.agent_path == (tmp_path / "suite/agent.json").resolve()
+
+
+@pytest.mark.parametrize("entry", [{}, {"models": None}, {"models": {}}, {"models": {"judge": "openai/gpt-4o"}}])
+def test_a_test_without_models_of_its_own_names_none(entry: dict[str, Any]) -> None:
+    assert own_models(entry) == Models.model_validate(entry.get("models") or {}).model_dump()
