@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import json
+import os
 import stat
 import threading
 from collections.abc import Iterator, Sequence
@@ -50,7 +51,7 @@ class _LineLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     Unquoted dates stay strings (no YAML 1.1 timestamps): `dob: 1985-01-15` means the text.
     """
 
-    depth = 0  # mappings and lists being built, outermost first
+    depth = 0  # how deep the mapping or list being built now is
 
     yaml_implicit_resolvers = {
         first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
@@ -246,9 +247,9 @@ def _parse_yaml(text: str, source: str | Path | None) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        if "*" in text or len(text) > SMALL_DOCUMENT:
+        if "*" in text or "<<" in text or len(text) > SMALL_DOCUMENT:
             _check_size(node)
-        # else: without aliases a small file cannot explode; its depth is checked while it is built
+        # else: without aliases or merge keys a small file cannot explode; its depth is checked while it is built
         return loader.construct_document(node)
     except InputError as exc:
         raise exc.located(source) from None
@@ -281,11 +282,11 @@ def _parse_yaml(text: str, source: str | Path | None) -> Any:
         loader.dispose()
 
 
-def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
-    """Read a regular file of at most `max_bytes`, refusing missing files, FIFOs, devices
-    and folders clearly (never blocking on them)."""
+def file_status(path: Path) -> os.stat_result:
+    """The status of a regular file; missing files, FIFOs, devices and folders are refused
+    clearly (never opened, so never blocked on)."""
     try:
-        info = path.stat()
+        info = os.stat(path)
     except FileNotFoundError:
         raise InputError("file not found", source=path, fix="check the path") from None
     except OSError as exc:
@@ -293,7 +294,12 @@ def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
     if not stat.S_ISREG(info.st_mode):
         kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, socket or device)"
         raise InputError(f"{kind}, not a file to read", source=path, fix="point at a regular file")
-    size = info.st_size
+    return info
+
+
+def read_bytes(path: Path, *, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """Read a regular file of at most `max_bytes` (see `file_status` for what is refused)."""
+    size = file_status(path).st_size
     if size <= max_bytes:
         try:
             with path.open("rb") as handle:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pytest_voicetest.config.resolve import resolve_config
+from pytest_voicetest.errors import InputError
 from pytest_voicetest.importers import load_agent_file
 from pytest_voicetest.models.testcase import Models, own_models
 from pytest_voicetest.run.testfile import load_file
@@ -20,11 +21,13 @@ AGENT = Path(__file__).parent / "fixtures/platforms/retell/sample_config_complex
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    (tmp_path / "real").mkdir()
+    (tmp_path / "real/sub").mkdir(parents=True)
     (tmp_path / "real/file.json").write_text("{}")
     (tmp_path / "linked").symlink_to(tmp_path / "real")
+    (tmp_path / "deep").symlink_to(tmp_path / "real/sub")
     (tmp_path / "real/alias.json").symlink_to(tmp_path / "real/file.json")
     (tmp_path / "loop.json").symlink_to(tmp_path / "loop.json")
+    (tmp_path / "loops").symlink_to(tmp_path / "loops")
     return tmp_path
 
 
@@ -37,8 +40,11 @@ def tree(tmp_path: Path) -> Path:
         "linked/alias.json",
         "real/missing.json",
         "linked/../real/file.json",
+        "deep/../file.json",
+        "deep/../../real/file.json",
         "real/..",
         "real/.",
+        "real/sub/",
     ],
 )
 def test_real_paths_are_what_resolve_gives(tree: Path, relative: str) -> None:
@@ -52,8 +58,9 @@ def test_a_relative_path_is_taken_from_the_working_folder(tree: Path, monkeypatc
     assert resolve_config(tree).real_path(Path("file.json")) == tree.resolve() / "real/file.json"
 
 
-def test_a_symlink_loop_is_left_as_is(tree: Path) -> None:
-    assert resolve_config(tree).real_path(tree / "loop.json").name == "loop.json"
+@pytest.mark.parametrize("relative", ["loop.json", "loops/file.json", "loops/sub/file.json"])
+def test_a_symlink_loop_is_left_as_is(tree: Path, relative: str) -> None:
+    assert resolve_config(tree).real_path(tree / relative) == Path(os.path.realpath(tree / relative))
 
 
 def test_each_run_works_folders_out_again(tree: Path) -> None:
@@ -79,16 +86,28 @@ def test_an_agent_file_replaced_with_the_same_size_and_time_is_read_again(tmp_pa
     assert "Healthcare!" not in str(first.model_dump())
 
 
-def test_a_test_file_through_a_symlinked_folder_gets_its_real_id(tmp_path: Path) -> None:
-    (tmp_path / "suite").mkdir()
-    (tmp_path / "suite/agent.json").write_text(AGENT.read_text())
-    (tmp_path / "suite/test_one.yaml").write_text("agent: agent.json\ntests:\n  - name: hello\n    user_prompt: Say hello.\n    includes: [hello]\n")
-    (tmp_path / "alias").symlink_to(tmp_path / "suite")
-    [planned] = load_file(tmp_path / "alias/test_one.yaml", resolve_config(tmp_path))
-    assert planned.test_id == "suite/test_one.yaml::hello"
-    assert planned.agent_path == (tmp_path / "suite/agent.json").resolve()
+def test_a_test_file_through_a_symlinked_folder_gets_its_real_id_and_agent(tmp_path: Path) -> None:
+    (tmp_path / "suites/voice").mkdir(parents=True)
+    (tmp_path / "suites/agent.json").write_text(AGENT.read_text())
+    (tmp_path / "suites/voice/test_one.yaml").write_text(
+        "agent: ../agent.json\ntests:\n  - name: hello\n    user_prompt: Say hello.\n    includes: [hello]\n"
+    )
+    (tmp_path / "voice").symlink_to(tmp_path / "suites/voice")
+    [planned] = load_file(tmp_path / "voice/test_one.yaml", resolve_config(tmp_path))
+    assert planned.test_id == "suites/voice/test_one.yaml::hello"
+    assert planned.agent_path == (tmp_path / "suites/agent.json").resolve()
 
 
 @pytest.mark.parametrize("entry", [{}, {"models": None}, {"models": {}}, {"models": {"judge": "openai/gpt-4o"}}])
 def test_a_test_without_models_of_its_own_names_none(entry: dict[str, Any]) -> None:
     assert own_models(entry) == Models.model_validate(entry.get("models") or {}).model_dump()
+
+
+def test_an_agent_path_that_is_not_a_file_says_what_it_is(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.json")
+    with pytest.raises(InputError, match="pipe.json: not a regular file .* not a file to read"):
+        load_agent_file(tmp_path / "pipe.json")
+    with pytest.raises(InputError, match="a folder, not a file to read"):
+        load_agent_file(tmp_path)
+    with pytest.raises(InputError, match="missing.json: file not found"):
+        load_agent_file(tmp_path / "missing.json")

@@ -66,18 +66,22 @@ class Config:
     _real_folders: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def real_path(self, path: Path) -> Path:
-        """The path with every symlink followed, as `Path.resolve()` gives it (a symlink loop
-        is left as is, never an error); each folder's real path is worked out once per run,
-        the file itself is looked at every time."""
-        folder, name = os.path.split(os.path.abspath(path))
+        """The path with every symlink followed, as `os.path.realpath()` gives it (a symlink
+        loop is left as is, never an error); each folder's real path is worked out once per
+        run, the file itself is looked at every time. A `..` after a symlink goes up from the
+        link's target, as the system's own path lookup does."""
+        raw = os.fspath(path)  # as written: no `..` is dropped before the symlinks are followed
+        if not os.path.isabs(raw):
+            raw = os.path.join(os.getcwd(), raw)
+        folder, name = os.path.split(raw)
         if name in ("", ".", ".."):
-            return Path(os.path.realpath(path))
+            return Path(os.path.realpath(raw))
         try:
-            linked = stat.S_ISLNK(os.lstat(os.path.join(folder, name)).st_mode)
+            linked = stat.S_ISLNK(os.lstat(raw).st_mode)
         except OSError:
             linked = False  # missing: where its folder puts it
         if linked:
-            return Path(os.path.realpath(path))
+            return Path(os.path.realpath(raw))
         real = self._real_folders.get(folder)
         if real is None:
             real = self._real_folders[folder] = os.path.realpath(folder)

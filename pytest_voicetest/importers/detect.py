@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from ..errors import InputError, did_you_mean
 from ..models.graph import AgentGraph
-from ..yamlio import MAX_FILE_BYTES, load_data_file, parse_yaml, read_bytes, read_text
+from ..yamlio import MAX_FILE_BYTES, file_status, load_data_file, parse_yaml, read_bytes, read_text
 from . import bland, livekit, native, retell_flow, retell_llm, telnyx, vapi, xlsform
 
 Payload = Literal["data", "text", "bytes"]
@@ -146,15 +146,6 @@ _CACHE: dict[tuple[Any, ...], AgentGraph] = {}
 METRICS_SIDECAR = ".metrics.json"
 
 
-def _regular_file(path: Path) -> os.stat_result | None:
-    """The file's status, or None when it is missing or not a regular file."""
-    try:
-        info = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return info if stat.S_ISREG(info.st_mode) else None
-
-
 def _identity(info: os.stat_result) -> tuple[int, ...]:
     return (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
 
@@ -162,11 +153,14 @@ def _identity(info: os.stat_result) -> tuple[int, ...]:
 def load_agent_file(path: Path, format: str = "auto") -> AgentGraph:
     """import_agent for a file, with its `<file>.metrics.json` metrics config if there is one;
     cached on the files' identities (device, inode), sizes and modification times."""
-    info = _regular_file(path)
-    if info is None:
-        raise InputError("file not found", source=path, fix="check the path")
+    info = file_status(path)
     sidecar = path.with_name(path.name + METRICS_SIDECAR)
-    extra = _regular_file(sidecar)
+    try:
+        extra: os.stat_result | None = os.stat(sidecar)
+    except OSError:  # no metrics config
+        extra = None
+    if extra is not None and not stat.S_ISREG(extra.st_mode):  # a folder or pipe of that name is not one either
+        extra = None
     key = (str(path), format, _identity(info), extra and _identity(extra))
     graph = _CACHE.get(key)
     if graph is None:

@@ -18,7 +18,9 @@ from ..run.testfile import Mark, Planned, PlannedCall, PlannedSweep, load_file
 from .state import state
 
 BUILTIN_MARKS = frozenset({"skip", "xfail"})
-REGISTERED_MARKS = pytest.StashKey[set[str]]()  # mark names in the `markers` ini list, read once
+# Mark names in the `markers` ini list, read at the first YAML mark (one a plugin registers later
+# is registered again: a duplicate `markers` line, nothing more).
+REGISTERED_MARKS = pytest.StashKey[set[str]]()
 
 
 class VoicetestFailure(Exception):
