@@ -14,6 +14,7 @@ from pytest_voicetest.config.resolve import resolve_config
 from pytest_voicetest.errors import InputError
 from pytest_voicetest.importers import load_agent_file
 from pytest_voicetest.models.testcase import Models, own_models
+from pytest_voicetest.run import testfile
 from pytest_voicetest.run.testfile import load_file
 
 AGENT = Path(__file__).parent / "fixtures/platforms/retell/sample_config_complex.json"
@@ -111,3 +112,19 @@ def test_an_agent_path_that_is_not_a_file_says_what_it_is(tmp_path: Path) -> Non
         load_agent_file(tmp_path)
     with pytest.raises(InputError, match="missing.json: file not found"):
         load_agent_file(tmp_path / "missing.json")
+
+
+def test_the_files_of_a_folder_share_one_read_of_their_agent_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "agent.json").write_text(AGENT.read_text())
+    for name in ("test_one.yaml", "test_two.yaml"):
+        (tmp_path / name).write_text("agent: agent.json\ntests:\n  - name: hello\n    user_prompt: Say hello.\n    includes: [hello]\n")
+    reads: list[Path] = []
+    monkeypatch.setattr(testfile, "load_agent_file", lambda path, format: reads.append(path) or load_agent_file(path, format))
+    config = resolve_config(tmp_path)
+    first, second = (load_file(tmp_path / name, config)[0] for name in ("test_one.yaml", "test_two.yaml"))
+    assert reads == [tmp_path.resolve() / "agent.json"]
+    assert first.graph is second.graph
+    (tmp_path / "agent.json").write_text(AGENT.read_text().replace("Acme Healthcare. Be", "Acme Healthcare!! Be", 1))  # a new size
+    assert "Healthcare!" not in str(load_file(tmp_path / "test_one.yaml", config)[0].graph.model_dump())  # as first read, this run
+    assert "Healthcare!" in str(load_file(tmp_path / "test_one.yaml", resolve_config(tmp_path))[0].graph.model_dump())  # the next run
+    assert len(reads) == 2

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import stat
 import time
-from collections.abc import Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -28,6 +28,7 @@ from .models import ROLES, ResolvedModels, environment_models, resolve_models
 from .settings import RunOptions, Settings, apply_env, read_settings
 
 DEFAULT_STORE = Path(".voicetest") / "voicesim.db"
+T = TypeVar("T")
 HARNESS_TIMEOUTS = ("timeout_seconds", "turn_timeout_seconds")
 
 
@@ -63,7 +64,16 @@ class Config:
     environment_models: dict[str, str | None]
     warnings: tuple[str, ...] = ()
     started: float = field(default_factory=time.time)
-    _real_folders: dict[str, str] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()`, worked out once per run for `key`: what a run reads from the project
+        (a folder's real path, an agent file) is read once, as it was when first read."""
+        try:
+            found: T = self._memo[key]
+        except KeyError:
+            found = self._memo[key] = make()
+        return found
 
     def real_path(self, path: Path) -> Path:
         """The path with every symlink followed, as `os.path.realpath()` gives it (a symlink
@@ -82,10 +92,7 @@ class Config:
             linked = False  # missing: where its folder puts it
         if linked:
             return Path(os.path.realpath(raw))
-        real = self._real_folders.get(folder)
-        if real is None:
-            real = self._real_folders[folder] = os.path.realpath(folder)
-        return Path(real, name)
+        return Path(self.memo(("real folder", folder), lambda: os.path.realpath(folder)), name)
 
     @property
     def cassette_mode(self) -> str | None:

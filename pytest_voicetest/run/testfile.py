@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -240,8 +241,14 @@ def remote_agent(ref: str, config: Config) -> Path:
 
 
 def _agent(agent: str | None, agent_format: str, data: Any, path: Path, config: Config) -> tuple[AgentGraph | None, Path | None]:
+    """The graph and file of a test file's `agent:`; the files of a folder that name the same
+    agent share one read of it per run."""
     if not agent:
         return None, None
+    return config.memo(("agent", os.path.dirname(path), agent, agent_format), lambda: _read_agent(agent, agent_format, data, path, config))
+
+
+def _read_agent(agent: str, agent_format: str, data: Any, path: Path, config: Config) -> tuple[AgentGraph, Path]:
     line = line_of(data, ("agent",))
     if is_remote_ref(agent):
         try:
