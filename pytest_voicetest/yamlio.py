@@ -179,32 +179,31 @@ for _tag in ("set", "omap", "pairs", "binary", "timestamp"):  # sets, ordered pa
 
 
 def _check_size(node: yaml.Node) -> None:
-    """Refuse documents that nest too deeply or expand (through aliases) too much."""
-    sizes: dict[int, int] = {}
+    """Refuse documents that nest too deeply or expand (through aliases) too much; an alias
+    counts as all it names, as deep as it is used."""
+    measured: dict[int, tuple[int, int]] = {}  # node id -> (values it expands to, levels below it)
 
-    def size(current: yaml.Node, depth: int) -> int:
+    def measure(current: yaml.Node, depth: int) -> tuple[int, int]:
         if depth > MAX_DEPTH:
             raise _too_deep(current)
-        known = sizes.get(id(current))
-        if known is not None:
-            return known
-        total = 1
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                total += size(key, depth + 1) + size(value, depth + 1)
-        elif isinstance(current, yaml.SequenceNode):
-            for child in current.value:
-                total += size(child, depth + 1)
+        total, below = 1, 0
+        children = (child for pair in current.value for child in pair) if isinstance(current, yaml.MappingNode) else current.value
+        for child in children if isinstance(current, (yaml.MappingNode, yaml.SequenceNode)) else ():
+            known = measured.get(id(child))  # an alias: what it names, measured where it was defined
+            if known is not None and depth + 1 + known[1] > MAX_DEPTH:
+                raise _too_deep(current)  # where the alias is used
+            size, height = known or measure(child, depth + 1)
+            total, below = total + size, max(below, height + 1)
         if total > MAX_EXPANDED_NODES:
             raise InputError(
                 f"the document expands to more than {MAX_EXPANDED_NODES} values (alias bomb?)",
                 line=current.start_mark.line + 1,
                 fix="remove the repeated aliases",
             )
-        sizes[id(current)] = total
-        return total
+        measured[id(current)] = (total, below)
+        return total, below
 
-    size(node, 0)
+    measure(node, 0)
 
 
 def _too_deep(node: yaml.Node) -> InputError:

@@ -169,3 +169,14 @@ def test_merge_keys_nested_too_deeply_are_refused() -> None:
     with pytest.raises(InputError, match=f"nests deeper than {MAX_DEPTH} levels"):
         parse_yaml(nested, "merge.yaml")
     assert parse_yaml("a: {<<: {<<: {b: 1}}}", "merge.yaml") == {"a": {"b": 1}}
+
+
+def test_an_alias_counts_as_deep_as_it_is_used() -> None:
+    """Anchors that each nest 40 levels and wrap the one before build a 120-level document."""
+    levels = 40
+    chain = "a0: &a0 " + "[" * levels + "1" + "]" * levels
+    for n in (1, 2):
+        chain += f"\na{n}: &a{n} " + "[" * levels + f"*a{n - 1}" + "]" * levels
+    with pytest.raises(InputError, match=f"chain.yaml:3: the document nests deeper than {MAX_DEPTH} levels"):
+        parse_yaml(chain, "chain.yaml")
+    assert parse_yaml(chain.rsplit("\n", 1)[0], "chain.yaml")["a1"][0]  # 81 levels: within the limit
