@@ -9,7 +9,7 @@ wall / max(ideal, zero-latency wall) (goal: <= 1.2).
 
 The zero-latency run is broken down so the next bottleneck is named:
 - start-up: the same command on an empty folder (pytest and its plugins);
-- collection: `--collect-only` on the project, minus start-up;
+- collection: pytest's collection phase of the project (`--collect-only`), timed inside the run;
 - litellm: `import litellm` plus the one warm-up request, in a fresh interpreter;
 - the rest, per request: the client, litellm, the engine and the local server's CPU.
 
@@ -53,6 +53,34 @@ def make_project(folder: Path, calls: int) -> None:
     )
 
 
+# Loaded with -p into a --collect-only run: the collection phase, timed inside the process (a
+# difference of two noisy wall times can come out below zero).
+PROBE = """
+import time
+
+_started = []
+
+
+def pytest_collection(session):
+    _started.append(time.perf_counter())
+
+
+def pytest_collection_finish(session):
+    print(f"COLLECTION {time.perf_counter() - _started[0]:.4f}")
+"""
+
+
+def collection_phase(folder: Path, probe_dir: Path) -> float:
+    """Seconds pytest spends collecting `folder`, measured by a probe plugin in the run."""
+    done = subprocess.run(
+        [*PYTEST, "--collect-only", "-p", "vt_probe"], cwd=folder, capture_output=True, text=True, env=ENV | {"PYTHONPATH": str(probe_dir)}
+    )
+    found = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("COLLECTION ")]
+    if done.returncode != 0 or not found:
+        raise SystemExit(f"collection failed in {folder}\n{done.stdout[-3000:]}\n{done.stderr[-2000:]}")
+    return float(found[0])
+
+
 def timed(command: list[str], folder: Path, expect: str | None = None) -> float:
     started = time.perf_counter()
     done = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=ENV)
@@ -91,7 +119,8 @@ def main() -> None:
             for _ in range(args.repeat)
         ]
         startup = statistics.median(timed(PYTEST, empty) for _ in range(args.repeat))
-        collect = statistics.median(timed([*PYTEST, "--collect-only"], project) for _ in range(args.repeat))
+        (Path(tmp) / "vt_probe.py").write_text(PROBE)
+        collect = statistics.median(collection_phase(project, Path(tmp)) for _ in range(args.repeat))
         litellm = statistics.median(
             float(subprocess.run([sys.executable, "-c", IMPORT_LITELLM], capture_output=True, text=True, env=ENV, check=True).stdout)
             for _ in range(args.repeat)
@@ -99,7 +128,7 @@ def main() -> None:
     ratios = [wall / max(ideal, floor) for floor, wall in pairs]
     floor = statistics.median(p[0] for p in pairs)
     wall = statistics.median(p[1] for p in pairs)
-    rest = floor - collect - litellm
+    rest = floor - startup - collect - litellm
     print(
         f"concurrency: {args.calls} calls x {REQUESTS_PER_CALL} requests, {args.latency * 1000:.0f} ms per response, "
         f"--vt-concurrency {args.concurrency}, {args.repeat} back-to-back pairs"
@@ -111,7 +140,7 @@ def main() -> None:
     )
     print(f"  zero-latency run broken down ({floor:.2f} s):")
     print(f"    pytest start-up (empty folder)       {startup:5.2f} s")
-    print(f"    collection of the {args.calls} tests          {collect - startup:5.2f} s")
+    print(f"    collection of the {args.calls} tests          {collect:5.2f} s")
     print(f"    litellm import + warm-up request     {litellm:5.2f} s")
     print(
         f"    the rest: {requests} requests            {rest:5.2f} s = {rest / requests * 1000:.2f} ms per request (client, litellm, engine, server)"
