@@ -187,8 +187,11 @@ def _check_size(node: yaml.Node) -> None:
         if depth > MAX_DEPTH:
             raise _too_deep(current)
         total, below = 1, 0
-        children = (child for pair in current.value for child in pair) if isinstance(current, yaml.MappingNode) else current.value
-        for child in children if isinstance(current, (yaml.MappingNode, yaml.SequenceNode)) else ():
+        if isinstance(current, yaml.MappingNode):
+            children = [child for pair in current.value for child in pair]
+        else:
+            children = current.value if isinstance(current, yaml.SequenceNode) else []
+        for child in children:
             known = measured.get(id(child))  # an alias: what it names, measured where it was defined
             if known is not None and depth + 1 + known[1] > MAX_DEPTH:
                 raise _too_deep(current)  # where the alias is used

@@ -44,8 +44,7 @@ def tree(tmp_path: Path) -> Path:
         "deep/../file.json",
         "deep/../../real/file.json",
         "real/..",
-        "real/.",
-        "real/sub/",
+        "deep/..",
     ],
 )
 def test_real_paths_are_what_resolve_gives(tree: Path, relative: str) -> None:
@@ -57,6 +56,8 @@ def test_real_paths_are_what_resolve_gives(tree: Path, relative: str) -> None:
 def test_a_relative_path_is_taken_from_the_working_folder(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tree / "linked")
     assert resolve_config(tree).real_path(Path("file.json")) == tree.resolve() / "real/file.json"
+    assert resolve_config(tree).real_path(Path(".")) == tree.resolve() / "real"
+    assert resolve_config(tree).real_path(Path("/")) == Path("/")
 
 
 @pytest.mark.parametrize("relative", ["loop.json", "loops/file.json", "loops/sub/file.json"])
