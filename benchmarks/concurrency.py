@@ -31,6 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from collection import PROBE  # noqa: E402  (the collection benchmark beside this one times the phase the same way)
+
 from pytest_voicetest.testing.server import FakeLLMServer, default_responder  # noqa: E402
 
 REQUESTS_PER_CALL = 4
@@ -53,25 +55,9 @@ def make_project(folder: Path, calls: int) -> None:
     )
 
 
-# Loaded with -p into a --collect-only run: the collection phase, timed inside the process (a
-# difference of two noisy wall times can come out below zero).
-PROBE = """
-import time
-
-_started = []
-
-
-def pytest_collection(session):
-    _started.append(time.perf_counter())
-
-
-def pytest_collection_finish(session):
-    print(f"COLLECTION {time.perf_counter() - _started[0]:.4f}")
-"""
-
-
 def collection_phase(folder: Path, probe_dir: Path) -> float:
-    """Seconds pytest spends collecting `folder`, measured by a probe plugin in the run."""
+    """Seconds pytest spends collecting `folder`, measured by a probe plugin in the run (a
+    difference of two noisy wall times can come out below zero)."""
     done = subprocess.run(
         [*PYTEST, "--collect-only", "-p", "vt_probe"], cwd=folder, capture_output=True, text=True, env=ENV | {"PYTHONPATH": str(probe_dir)}
     )
